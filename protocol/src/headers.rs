@@ -107,7 +107,10 @@ mod tests {
     fn header_text_is_always_a_valid_value() {
         for text in ["", "\0\u{7f}\r\n", "ok", "émoji 🚀", "\t tab"] {
             let value = header_text(text);
-            assert!(!value.as_bytes().iter().any(|b| *b < 0x20 || *b == 0x7f), "{text:?}");
+            assert!(
+                !value.as_bytes().iter().any(|b| *b < 0x20 || *b == 0x7f),
+                "{text:?}"
+            );
         }
     }
 

@@ -4,9 +4,9 @@
 //! and what the official APS build tool writes (namespace prefixes, whitespace around values,
 //! elements this crate does not model).
 
+use quick_xml::Reader;
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 
 /// The APS 2 namespace of `APP-META.xml`.
 pub const NAMESPACE: &str = "http://aps-standard.org/ns/2";
@@ -123,7 +123,10 @@ impl AppMeta {
         );
         for (tag, value) in [("vendor", &self.vendor), ("packager", &self.packager)] {
             if let Some(value) = value {
-                xml.push_str(&format!("  <{tag}>\n    <name>{}</name>\n  </{tag}>\n", escape(value)));
+                xml.push_str(&format!(
+                    "  <{tag}>\n    <name>{}</name>\n  </{tag}>\n",
+                    escape(value)
+                ));
             }
         }
         let summary = self.summary.as_deref().unwrap_or(&self.name);
@@ -132,7 +135,10 @@ impl AppMeta {
             escape(summary)
         ));
         if let Some(description) = &self.description {
-            xml.push_str(&format!("    <description>{}</description>\n", escape(description)));
+            xml.push_str(&format!(
+                "    <description>{}</description>\n",
+                escape(description)
+            ));
         }
         xml.push_str("  </presentation>\n");
         for service in &self.services {
@@ -262,7 +268,10 @@ mod tests {
         assert_eq!(meta.id, "http://x/app");
         assert_eq!(meta.name, "App");
         assert_eq!(meta.services[0].id, "tier");
-        assert_eq!(meta.services[0].schema.as_deref(), Some("schemas/tier.schema"));
+        assert_eq!(
+            meta.services[0].schema.as_deref(),
+            Some("schemas/tier.schema")
+        );
     }
 
     #[test]
@@ -272,6 +281,9 @@ mod tests {
             Err(MetaError::Missing("name"))
         ));
         assert!(AppMeta::parse("<application><id>x</application>").is_err());
-        assert!(matches!(AppMeta::parse("<files/>"), Err(MetaError::NotAnApplication)));
+        assert!(matches!(
+            AppMeta::parse("<files/>"),
+            Err(MetaError::NotAnApplication)
+        ));
     }
 }

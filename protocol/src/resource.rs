@@ -110,6 +110,19 @@ impl Resource {
     }
 }
 
+/// A flattened `Resource` adds no declared properties to a type's schema: the `aps` object and
+/// unknown properties are the controller's, not the type's.
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Resource {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Resource".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "object" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,271 @@
+//! The application: its identity, its resource types, and what is built from them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
+
+use crate::context::State;
+use crate::registry::{self, Handler, Registration};
+use crate::{Provisionable, schema};
+
+/// Bodies larger than this are refused with 413 unless [`App::body_limit`] says otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// An APS application: its identity (id, name, version, release), the resource types it
+/// serves, and shared state.
+///
+/// Most programs start from [`app!`](crate::app), which takes the name and version from
+/// Cargo and every type registered with [`register!`](crate::register); programs that prefer to
+/// list their types start from [`App::new`] and add them with [`App::service`]:
+///
+/// ```
+/// # use aps::{Provisionable, Resource};
+/// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Globals { #[serde(flatten)] resource: Resource }
+/// # impl Provisionable for Globals {}
+/// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Mailbox { #[serde(flatten)] resource: Resource }
+/// # impl Provisionable for Mailbox {}
+/// let app = aps::App::new("mail")
+///     .id("http://example.com/mail")
+///     .version("1.2", "3")
+///     .root_service::<Globals>("globals", "globals/1.0")
+///     .service::<Mailbox>("mailbox", "mailbox/1.0");
+/// assert_eq!(app.meta().services.len(), 2);
+/// ```
+///
+/// A type id without a scheme (`mailbox/1.0`) is taken relative to the application id
+/// (`http://example.com/mail/mailbox/1.0`).
+#[derive(Clone, Debug)]
+pub struct App {
+    meta: AppMeta,
+    services: Vec<Service>,
+    pub(crate) state: State,
+    pub(crate) body_limit: usize,
+}
+
+/// A resource type as the application serves it.
+#[derive(Clone)]
+pub(crate) struct Service {
+    pub(crate) id: String,
+    /// As registered: absolute, or relative to the application id.
+    type_id: &'static str,
+    root: bool,
+    pub(crate) handler: Arc<dyn Handler>,
+    schema: fn() -> schemars::Schema,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Service({} = {})", self.id, self.type_id)
+    }
+}
+
+impl App {
+    /// An application with this name, version `1.0` release `1`, and no resource types.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            meta: AppMeta {
+                id: format!("http://aps.local/{name}"),
+                name,
+                version: "1.0".into(),
+                release: "1".into(),
+                ..AppMeta::default()
+            },
+            services: Vec::new(),
+            state: State::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// What [`app!`](crate::app) expands to: Cargo's `major.minor.patch` becomes APS version
+    /// `major.minor`, release `patch`.
+    #[doc(hidden)]
+    pub fn from_cargo(
+        name: &str,
+        major: &str,
+        minor: &str,
+        patch: &str,
+        description: &str,
+    ) -> Self {
+        let app = Self::new(name).version(format!("{major}.{minor}"), patch);
+        let app = if description.is_empty() {
+            app
+        } else {
+            app.summary(description)
+        };
+        app.registered()
+    }
+
+    /// Adds every type registered with [`register!`](crate::register) that is not added yet.
+    pub fn registered(mut self) -> Self {
+        for registration in registry::registered() {
+            if !self.services.iter().any(|s| s.id == registration.service) {
+                self.push(registration);
+            }
+        }
+        self
+    }
+
+    /// Sets the application id (a URI, e.g. `http://example.com/mail`).
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.meta.id = id.into();
+        self
+    }
+
+    /// Sets the APS version and release (`"0.1"`, `"1"`).
+    pub fn version(mut self, version: impl Into<String>, release: impl Into<String>) -> Self {
+        self.meta.version = version.into();
+        self.meta.release = release.into();
+        self
+    }
+
+    /// Sets the vendor's name.
+    pub fn vendor(mut self, vendor: impl Into<String>) -> Self {
+        self.meta.vendor = Some(vendor.into());
+        self
+    }
+
+    /// Sets the one-line summary.
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.meta.summary = Some(summary.into());
+        self
+    }
+
+    /// Adds a resource type under a service id. A type added again under the same service id
+    /// replaces the earlier one.
+    pub fn service<T: Provisionable>(self, service: &'static str, type_id: &'static str) -> Self {
+        self.add(Registration::new::<T>(service, type_id, false))
+    }
+
+    /// Adds the application's root type (the one installing an instance provisions).
+    pub fn root_service<T: Provisionable>(
+        self,
+        service: &'static str,
+        type_id: &'static str,
+    ) -> Self {
+        self.add(Registration::new::<T>(service, type_id, true))
+    }
+
+    /// Adds a value that operations read with [`Context::state`](crate::Context::state).
+    pub fn with_state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Sets the largest request body accepted (default [`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// `APP-META.xml` of the application.
+    pub fn meta(&self) -> AppMeta {
+        let mut meta = self.meta.clone();
+        meta.services = self
+            .sorted()
+            .map(|s| ServiceMeta {
+                id: s.id.clone(),
+                schema: Some(format!("schemas/{}.schema", s.id)),
+                code: None,
+            })
+            .collect();
+        meta
+    }
+
+    /// The type schema of every service, by service id.
+    pub fn schemas(&self) -> Vec<(String, TypeSchema)> {
+        self.sorted()
+            .map(|s| {
+                let schema = schema::type_schema(&s.id, &self.type_id(s), s.root, &(s.schema)());
+                (s.id.clone(), schema)
+            })
+            .collect()
+    }
+
+    /// Writes `APP-META.xml` and `schemas/{service}.schema` into `dir`.
+    pub fn write_meta(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir.join("schemas"))?;
+        std::fs::write(dir.join("APP-META.xml"), self.meta().to_xml())?;
+        for (service, schema) in self.schemas() {
+            let path = dir.join("schemas").join(format!("{service}.schema"));
+            std::fs::write(path, schema.to_pretty_json() + "\n")?;
+        }
+        Ok(())
+    }
+
+    /// The service with this id.
+    pub(crate) fn find(&self, service: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == service)
+    }
+
+    /// Problems that make the application unservable, one line each.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let roots: Vec<_> = self
+            .services
+            .iter()
+            .filter(|s| s.root)
+            .map(|s| s.id.as_str())
+            .collect();
+        let mut problems = Vec::new();
+        if self.services.is_empty() {
+            problems.push(
+                "the application has no resource types: register some with aps::register!".into(),
+            );
+        }
+        if roots.len() > 1 {
+            problems.push(format!(
+                "only one root service is allowed, found {}",
+                roots.join(", ")
+            ));
+        }
+        for s in &self.services {
+            if s.id.is_empty()
+                || !s
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                problems.push(format!(
+                    "service id `{}` must be letters, digits, `-` or `_`",
+                    s.id
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Services with the root first, then by id, so generated files are the same every time.
+    fn sorted(&self) -> impl Iterator<Item = &Service> {
+        let mut services: Vec<&Service> = self.services.iter().collect();
+        services.sort_by(|a, b| b.root.cmp(&a.root).then_with(|| a.id.cmp(&b.id)));
+        services.into_iter()
+    }
+
+    fn add(mut self, registration: Registration) -> Self {
+        self.services.retain(|s| s.id != registration.service);
+        self.push(&registration);
+        self
+    }
+
+    /// The full type id of a service.
+    fn type_id(&self, service: &Service) -> String {
+        if service.type_id.contains("://") {
+            service.type_id.to_owned()
+        } else {
+            format!("{}/{}", self.meta.id.trim_end_matches('/'), service.type_id)
+        }
+    }
+
+    fn push(&mut self, registration: &Registration) {
+        self.services.push(Service {
+            id: registration.service.to_owned(),
+            type_id: registration.type_id,
+            root: registration.root,
+            handler: (registration.handler)(),
+            schema: registration.schema,
+        });
+    }
+}

@@ -1,0 +1,128 @@
+//! The endpoint's client for calling the controller back.
+
+use std::time::Duration;
+
+use aps_protocol::{ErrorBody, headers};
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// How long a call to the controller may take before it counts as unreachable.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Calls the controller that sent the current request (its `APS-Controller-URI`), as the
+/// current application instance.
+///
+/// The framework uses it to load the resource for `GET` and `DELETE`, which carry no body;
+/// operations reach it through [`Context::controller`](crate::Context::controller) to read or
+/// update other resources. Failures are already [`Error`]s with the status to answer: the
+/// controller's own 4xx passes through, and an unreachable controller is a 502.
+#[derive(Debug, Clone)]
+pub struct ControllerClient {
+    http: reqwest::Client,
+    base: Url,
+    instance_id: Uuid,
+}
+
+impl ControllerClient {
+    pub(crate) fn new(http: reqwest::Client, base: Url, instance_id: Uuid) -> Self {
+        Self {
+            http,
+            base,
+            instance_id,
+        }
+    }
+
+    /// A shared HTTP client with the framework's time-outs.
+    pub(crate) fn http() -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    }
+
+    /// The controller's base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `GET /aps/2/resources/{id}`: a resource as the controller stores it.
+    pub async fn resource(&self, id: &str) -> Result<Value> {
+        self.call(self.http.get(self.resource_url(id)?)).await
+    }
+
+    /// Like [`resource`](Self::resource), read into a type.
+    pub async fn resource_as<T: DeserializeOwned>(&self, id: &str) -> Result<T> {
+        let value = self.resource(id).await?;
+        serde_json::from_value(value).map_err(|e| {
+            Error::with(
+                StatusCode::BAD_GATEWAY,
+                "InvalidControllerResponse",
+                format!("resource {id} from the controller does not fit the type: {e}"),
+            )
+        })
+    }
+
+    /// `PUT /aps/2/resources/{id}`: changes properties of one of the instance's resources and
+    /// answers the stored result.
+    pub async fn update(&self, id: &str, properties: &impl Serialize) -> Result<Value> {
+        self.call(self.http.put(self.resource_url(id)?).json(properties))
+            .await
+    }
+
+    fn resource_url(&self, id: &str) -> Result<Url> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::bad_request("APS-Controller-URI cannot be a base URL"))?
+            .pop_if_empty()
+            .extend(["aps", "2", "resources", id]);
+        Ok(url)
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value> {
+        let response = request
+            .header(headers::INSTANCE_ID, self.instance_id.to_string())
+            .send()
+            .await
+            .map_err(|e| unreachable(&self.base, &e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| unreachable(&self.base, &e))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                Error::with(
+                    StatusCode::BAD_GATEWAY,
+                    "InvalidControllerResponse",
+                    format!("the controller answered {status} with a body that is not JSON: {e}"),
+                )
+            });
+        }
+        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) if status.is_client_error() => {
+                Error::with(status, body.error, format!("controller: {}", body.message))
+            }
+            _ => Error::with(
+                StatusCode::BAD_GATEWAY,
+                "ControllerError",
+                format!("the controller answered {status}"),
+            ),
+        })
+    }
+}
+
+fn unreachable(base: &Url, error: &reqwest::Error) -> Error {
+    Error::with(
+        StatusCode::BAD_GATEWAY,
+        "ControllerUnreachable",
+        format!("cannot reach the controller at {base}: {error}"),
+    )
+}

@@ -1,0 +1,112 @@
+//! The resource types an application serves, found through `inventory` or added by hand.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use aps_protocol::Phase;
+use async_trait::async_trait;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::{Context, Error, Outcome, Provisionable, Result};
+
+/// The operations the controller forwards to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Provision,
+    Retrieve,
+    Configure,
+    Unprovision,
+}
+
+/// One resource type, registered with [`register!`](crate::register). Not built by hand.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Registration {
+    pub(crate) service: &'static str,
+    pub(crate) type_id: &'static str,
+    pub(crate) root: bool,
+    pub(crate) handler: fn() -> Arc<dyn Handler>,
+    pub(crate) schema: fn() -> schemars::Schema,
+}
+
+impl Registration {
+    #[doc(hidden)]
+    pub const fn new<T: Provisionable>(
+        service: &'static str,
+        type_id: &'static str,
+        root: bool,
+    ) -> Self {
+        Self {
+            service,
+            type_id,
+            root,
+            handler: handler::<T>,
+            schema: schema::<T>,
+        }
+    }
+}
+
+inventory::collect!(Registration);
+
+/// Every type registered with [`register!`](crate::register) in the program.
+pub(crate) fn registered() -> impl Iterator<Item = &'static Registration> {
+    inventory::iter::<Registration>.into_iter()
+}
+
+/// A resource type with the type erased, as the router calls it.
+#[async_trait]
+pub(crate) trait Handler: Send + Sync {
+    /// Reads the resource, runs the operation for the context's phase, and answers the outcome
+    /// with the resource as it now stands.
+    async fn call(&self, op: Operation, resource: Value, ctx: &Context)
+    -> Result<(Outcome, Value)>;
+}
+
+fn schema<T: Provisionable>() -> schemars::Schema {
+    schemars::schema_for!(T)
+}
+
+fn handler<T: Provisionable>() -> Arc<dyn Handler> {
+    Arc::new(Typed::<T>(PhantomData))
+}
+
+struct Typed<T>(PhantomData<fn() -> T>);
+
+#[async_trait]
+impl<T: Provisionable> Handler for Typed<T> {
+    async fn call(
+        &self,
+        op: Operation,
+        resource: Value,
+        ctx: &Context,
+    ) -> Result<(Outcome, Value)> {
+        let mut resource: T = serde_path_to_error::deserialize(resource).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." {
+                String::new()
+            } else {
+                format!(" at `{path}`")
+            };
+            Error::with(
+                StatusCode::BAD_REQUEST,
+                "InvalidResource",
+                format!("the resource does not fit its type{at}: {}", e.inner()),
+            )
+        })?;
+        let async_phase = ctx.phase == Phase::Async;
+        let outcome = match op {
+            Operation::Provision if async_phase => resource.provision_async(ctx).await?,
+            Operation::Provision => resource.provision(ctx).await?,
+            Operation::Configure if async_phase => resource.configure_async(ctx).await?,
+            Operation::Configure => resource.configure(ctx).await?,
+            Operation::Unprovision if async_phase => resource.unprovision_async(ctx).await?,
+            Operation::Unprovision => resource.unprovision(ctx).await?,
+            Operation::Retrieve => {
+                resource.retrieve(ctx).await?;
+                Outcome::done()
+            }
+        };
+        Ok((outcome, serde_json::to_value(&resource)?))
+    }
+}
