@@ -81,6 +81,14 @@ impl<T: Provisionable> Handler for Typed<T> {
         resource: Value,
         ctx: &Context,
     ) -> Result<(Outcome, Value)> {
+        // `aps` is flattened into every type, where serde loses the path of its errors.
+        if resource.get("aps").is_some_and(|aps| !aps.is_object()) {
+            return Err(Error::with(
+                StatusCode::BAD_REQUEST,
+                "InvalidResource",
+                "`aps` must be an object",
+            ));
+        }
         let mut resource: T = serde_path_to_error::deserialize(resource).map_err(|e| {
             let path = e.path().to_string();
             let at = if path == "." {

@@ -1,0 +1,78 @@
+//! Every log line of a request carries its APS ids; each request ends with one info line.
+#![allow(clippy::unwrap_used)] // a test that cannot set itself up should stop right there
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Request};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_line_of_a_request_carries_the_transaction_instance_service_and_phase() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let instance = Uuid::new_v4();
+    let request = Request::post("/mailbox/")
+        .header("APS-Instance-ID", instance.to_string())
+        .header("APS-Controller-URI", "http://127.0.0.1:1")
+        .header(
+            "APS-Transaction-ID",
+            HeaderValue::from_bytes(b"txn-7\tx\xff").unwrap(),
+        )
+        .body(Body::from(r#"{"quota": 3}"#))
+        .unwrap();
+    let response = support::app().router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 202);
+
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in &lines {
+        assert!(line.contains("txn=txn-7 x\u{fffd}"), "{line}");
+        assert!(line.contains(&format!("instance={instance}")), "{line}");
+        assert!(line.contains("service=mailbox"), "{line}");
+        assert!(line.contains("phase=\"sync\""), "{line}");
+    }
+    assert!(lines[0].contains("creating the mailbox"));
+    assert!(
+        lines[1].contains(" INFO ")
+            && lines[1].contains("status=202")
+            && lines[1].contains("POST /mailbox/")
+    );
+}
+
+#[tokio::test]
+async fn a_request_without_a_transaction_id_gets_one_for_its_lines_and_its_answer() {
+    let request = Request::post("/mailbox/")
+        .header("APS-Instance-ID", Uuid::new_v4().to_string())
+        .header("APS-Controller-URI", "http://127.0.0.1:1")
+        .body(Body::from(r#"{"quota": 3}"#))
+        .unwrap();
+    let response = support::app().router().oneshot(request).await.unwrap();
+    let txn = response.headers()["aps-transaction-id"].to_str().unwrap();
+    assert!(Uuid::parse_str(txn).is_ok(), "{txn}");
+}

@@ -1,0 +1,149 @@
+//! Resource types and a small fake controller for the protocol tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use aps::{App, Context, Error, Outcome, Provisionable, Resource, Result};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The application root.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Globals {
+    #[serde(flatten)]
+    resource: Resource,
+}
+
+impl Provisionable for Globals {}
+
+/// A mailbox whose creation and removal run in the background.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Mailbox {
+    /// Quota in MiB.
+    pub quota: u64,
+    #[serde(default)]
+    pub job: Option<String>,
+    #[serde(default)]
+    pub usage: Option<u64>,
+    #[serde(flatten)]
+    pub resource: Resource,
+}
+
+#[aps::async_trait]
+impl Provisionable for Mailbox {
+    async fn provision(&mut self, ctx: &Context) -> Result<Outcome> {
+        tracing::info!("creating the mailbox");
+        match self.quota {
+            0 => Err(Error::bad_request("quota must be positive")),
+            13 => {
+                let n: u64 = "thirteen".parse()?;
+                Ok(Outcome::accepted(format!("{n}"), 1))
+            }
+            666 => Ok(Outcome::accepted(
+                "line one\r\nX-Injected: yes\0".repeat(1000),
+                0,
+            )),
+            _ => {
+                self.job = Some(format!("job-for-{}", ctx.instance_id()));
+                Ok(Outcome::accepted("Creating the mailbox", 0))
+            }
+        }
+    }
+
+    async fn provision_async(&mut self, ctx: &Context) -> Result<Outcome> {
+        assert_eq!(ctx.phase(), aps::Phase::Async);
+        Ok(Outcome::done())
+    }
+
+    async fn unprovision(&mut self, _ctx: &Context) -> Result<Outcome> {
+        Ok(Outcome::accepted("Removing the mailbox", 5))
+    }
+
+    async fn unprovision_async(&mut self, _ctx: &Context) -> Result<Outcome> {
+        Ok(Outcome::done())
+    }
+
+    async fn retrieve(&mut self, _ctx: &Context) -> Result<()> {
+        self.usage = Some(42);
+        Ok(())
+    }
+}
+
+/// Answers 202 but forgot its async twin.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct Forgetful {
+    #[serde(flatten)]
+    resource: Resource,
+}
+
+#[aps::async_trait]
+impl Provisionable for Forgetful {
+    async fn provision(&mut self, _ctx: &Context) -> Result<Outcome> {
+        Ok(Outcome::accepted("started", 10))
+    }
+}
+
+pub fn app() -> App {
+    App::new("mail")
+        .id("http://example.com/mail")
+        .version("2.1", "7")
+        .root_service::<Globals>("globals", "globals/1.0")
+        .service::<Mailbox>("mailbox", "mailbox/1.0")
+        .service::<Forgetful>("forgetful", "http://example.com/other/forgetful/1.0")
+}
+
+/// Serves `router` on a free loopback port.
+pub async fn serve(router: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// A controller that serves stored resources at `/aps/2/resources/{id}` and remembers the
+/// `APS-Instance-ID` of each call.
+#[derive(Clone, Default)]
+pub struct FakeController {
+    pub resources: Arc<Mutex<HashMap<String, Value>>>,
+    pub callers: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeController {
+    pub async fn start(self) -> String {
+        let router = Router::new()
+            .route("/aps/2/resources/{id}", get(load))
+            .with_state(self);
+        format!("http://{}", serve(router).await)
+    }
+
+    pub fn store(&self, id: &str, resource: Value) {
+        self.resources.lock().unwrap().insert(id.into(), resource);
+    }
+}
+
+async fn load(
+    State(c): State<FakeController>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> (StatusCode, Json<Value>) {
+    let caller = headers
+        .get("aps-instance-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    c.callers.lock().unwrap().push(caller.unwrap_or_default());
+    match c.resources.lock().unwrap().get(&id) {
+        Some(resource) => (StatusCode::OK, Json(resource.clone())),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(
+                json!({"code": 404, "error": "ResourceNotFound", "message": format!("no resource {id}")}),
+            ),
+        ),
+    }
+}
