@@ -71,10 +71,23 @@ pub fn build(app_binary: &Path, out_dir: &Path) -> Result<PathBuf, BuildError> {
     partial
         .write_all(&zip)
         .map_err(BuildError::io("cannot write", partial.path()))?;
+    readable(partial.as_file()).map_err(BuildError::io("cannot write", partial.path()))?;
     partial
         .persist(&target)
         .map_err(|e| BuildError::io("cannot write", &target)(e.error))?;
     Ok(target)
+}
+
+/// Makes the package readable by everyone, like any file written with the usual umask.
+fn readable(file: &fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(REGULAR))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 /// Runs `<app> meta --out dir`.
