@@ -1,12 +1,12 @@
 //! The command line every application gets: `serve` (the default) and `meta`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::App;
+use crate::{App, Tls, TlsError};
 
 /// No options of the application's own.
 #[derive(Args, Debug, Clone, Copy, Default)]
@@ -37,8 +37,43 @@ struct ServeArgs<A: Args> {
     /// Serve the services under this path, e.g. `/async-prov`.
     #[arg(long, env = "APS_BASE_PATH", default_value = "/")]
     base_path: String,
+    /// Where the endpoint keeps its state (the self-signed certificate, instance credentials).
+    #[arg(long, env = "APS_DATA_DIR", default_value = "aps-data")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    tls: TlsArgs,
     #[command(flatten)]
     app: A,
+}
+
+#[derive(Args, Debug)]
+struct TlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM).
+    #[arg(
+        long,
+        env = "APS_TLS_CERT",
+        requires = "tls_key",
+        conflicts_with = "self_signed"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "APS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate, made on first start and kept in --data-dir.
+    #[arg(long)]
+    self_signed: bool,
+}
+
+impl TlsArgs {
+    fn load(&self, data_dir: &Path, listen: SocketAddr) -> Result<Option<Tls>, TlsError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Tls::from_pem_files(cert, key).map(Some),
+            _ if self.self_signed => {
+                Tls::self_signed(data_dir, &[listen.ip().to_string()]).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -65,8 +100,9 @@ pub fn run(app: App) -> ExitCode {
 /// Runs the application's command line, with the application's own options `A` (a
 /// `clap::Args` struct) accepted by every subcommand and handed to `build` to make the `App`.
 ///
-/// * `serve` (the default): `--listen` (env `APS_LISTEN`, default `127.0.0.1:8080`) and
-///   `--base-path` (env `APS_BASE_PATH`).
+/// * `serve` (the default): `--listen` (env `APS_LISTEN`, default `127.0.0.1:8080`),
+///   `--base-path` (env `APS_BASE_PATH`), `--data-dir` (env `APS_DATA_DIR`), and HTTPS with
+///   `--tls-cert` / `--tls-key` or `--self-signed`.
 /// * `meta --out DIR`: writes `APP-META.xml` and `schemas/`.
 pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     let cli = Cli::<A>::parse();
@@ -77,8 +113,12 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => {
+            let tls = match args.tls.load(&args.data_dir, args.listen) {
+                Ok(tls) => tls,
+                Err(e) => return fail(&format!("cannot set up TLS: {e}")),
+            };
             let app = build(args.app);
-            runtime.block_on(serve(&app, args.listen, &args.base_path))
+            runtime.block_on(serve(&app, args.listen, &args.base_path, tls))
         }
         Command::Meta(args) => {
             let app = build(args.app);
@@ -94,18 +134,29 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     }
 }
 
-async fn serve(app: &App, listen: SocketAddr, base_path: &str) -> ExitCode {
-    let listener = match tokio::net::TcpListener::bind(listen).await {
+async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>) -> ExitCode {
+    let listener = match std::net::TcpListener::bind(listen) {
         Ok(listener) => listener,
         Err(e) => return fail(&format!("cannot listen on {listen}: {e}")),
     };
     let base = format!("/{}", base_path.trim_matches('/'));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let name = app.meta().name;
     tracing::info!(
-        "serving {} at http://{listen}{}",
-        app.meta().name,
+        "serving {name} at {scheme}://{listen}{}",
         base.trim_end_matches('/')
     );
-    match app.serve(listener, &base).await {
+    let served = match tls {
+        Some(tls) => app.serve_tls(listener, &base, tls).await,
+        None => match listener
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        {
+            Ok(listener) => app.serve(listener, &base).await,
+            Err(e) => Err(e),
+        },
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
     }

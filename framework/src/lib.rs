@@ -60,6 +60,7 @@ mod registry;
 mod routes;
 mod schema;
 mod serve;
+mod tls;
 mod trace;
 
 pub use app::{App, DEFAULT_BODY_LIMIT};
@@ -72,6 +73,7 @@ pub use context::Context;
 pub use error::{Error, Result};
 pub use outcome::Outcome;
 pub use provisionable::Provisionable;
+pub use tls::{Tls, TlsError};
 
 /// Registers a resource type, so [`app!`] and [`App::registered`] serve it.
 ///

@@ -1,11 +1,16 @@
 //! Serving an application over HTTP until the process is told to stop.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
-use crate::App;
+use crate::{App, Tls};
+
+/// How long requests in flight may take to finish once the process is told to stop.
+const GRACE: Duration = Duration::from_secs(10);
 
 impl App {
     /// The application's router: services at `/{service}/…`, every answer in the APS shape.
@@ -36,10 +41,7 @@ impl App {
     /// Serves the application on `listener` under `base_path` until Ctrl-C or SIGTERM, then
     /// finishes the requests in flight.
     pub async fn serve(&self, listener: TcpListener, base_path: &str) -> std::io::Result<()> {
-        let problems = self.problems();
-        if !problems.is_empty() {
-            return Err(std::io::Error::other(problems.join("; ")));
-        }
+        self.check()?;
         axum::serve(
             listener,
             self.router_at(base_path)
@@ -47,6 +49,39 @@ impl App {
         )
         .with_graceful_shutdown(shutdown())
         .await
+    }
+
+    /// Serves the application over HTTPS on `listener` under `base_path` until Ctrl-C or
+    /// SIGTERM, then finishes the requests in flight.
+    pub async fn serve_tls(
+        &self,
+        listener: std::net::TcpListener,
+        base_path: &str,
+        tls: Tls,
+    ) -> std::io::Result<()> {
+        self.check()?;
+        listener.set_nonblocking(true)?;
+        let handle = axum_server::Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            shutdown().await;
+            stopping.graceful_shutdown(Some(GRACE));
+        });
+        axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls.config))
+            .handle(handle)
+            .serve(
+                self.router_at(base_path)
+                    .into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(std::io::Error::other(problems.join("; ")))
     }
 }
 

@@ -143,39 +143,109 @@ fn meta_writes_app_meta_and_schemas_naming_both_services() {
     }
 }
 
-#[test]
-fn the_binary_serves_under_a_base_path() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--base-path",
-            "/async-prov",
-            "--seed",
-            "1",
-        ])
-        .spawn()
-        .unwrap();
-    let answer = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let url = format!("http://127.0.0.1:{port}/async-prov");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+/// The demo binary serving on a free port with `args`; killed when dropped.
+struct Demo {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Demo {
+    fn start(args: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--base-path",
+                "/async-prov",
+            ])
+            .args(args)
+            .spawn()
+            .unwrap();
+        Self { child, port }
+    }
+
+    async fn ready(&self) {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
                 .await
                 .is_ok()
             {
-                return provision(&url, "sync", &dummy()).await.status();
+                return;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        StatusCode::SERVICE_UNAVAILABLE
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(answer, StatusCode::ACCEPTED);
+        panic!("the demo did not listen on port {}", self.port);
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_under_a_base_path() {
+    let demo = Demo::start(&["--seed", "1"]);
+    demo.ready().await;
+    let url = format!("http://127.0.0.1:{}/async-prov", demo.port);
+    assert_eq!(
+        provision(&url, "sync", &dummy()).await.status(),
+        StatusCode::ACCEPTED
+    );
+}
+
+#[tokio::test]
+async fn the_binary_serves_https_with_a_self_signed_certificate_kept_in_the_data_dir() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let demo = Demo::start(&["--self-signed", "--data-dir", data_dir]);
+    demo.ready().await;
+    let cert = std::fs::read(data.path().join("tls/self-signed.crt")).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!(
+            "https://localhost:{}/async-prov/provisionable/",
+            demo.port
+        ))
+        .header("APS-Instance-ID", "5bb7e1a0-7f8c-4e0a-9d3f-2a9c0b1d4e55")
+        .header("APS-Controller-URI", "https://127.0.0.1:6308")
+        .json(&dummy())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(response.headers()["aps-info"], "Provisioning the resource");
+}
+
+#[test]
+fn unusable_tls_files_stop_the_binary_with_a_clear_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "/nonexistent.crt",
+            "--tls-key",
+            "/nonexistent.key",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot set up TLS") && stderr.contains("/nonexistent.crt"),
+        "{stderr}"
+    );
 }
