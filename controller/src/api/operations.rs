@@ -1,0 +1,283 @@
+//! Application instances and resources: the operations and the envelope that says how long a
+//! request waits for them.
+//!
+//! `timeout` in the body (or `Prefer: respond-async` / `Prefer: wait=N` when the body has none)
+//! chooses: `0` answers 202 with the Task at once; `-1` or nothing waits up to the server's
+//! default; `N` waits up to N seconds (at most an hour). A request that waits answers with the
+//! operation's outcome when the task ends in time, else 202 like `0`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Api;
+use super::answer::{accepted, outcome};
+use super::error::{ApiError, Id, JsonBody, Params};
+use crate::store::ApplicationRow;
+use crate::task::Task;
+
+/// The longest a request waits.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+/// How long a request waits for its operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Answer 202 at once.
+    Async,
+    /// Wait up to this long.
+    For(Duration),
+}
+
+impl Wait {
+    fn of(timeout: Option<i64>, headers: &HeaderMap, default: Duration) -> Result<Self, ApiError> {
+        match timeout.or_else(|| prefer(headers)) {
+            None | Some(-1) => Ok(Self::For(default)),
+            Some(0) => Ok(Self::Async),
+            Some(n) if n > 0 => Ok(Self::For(
+                Duration::from_secs(n.unsigned_abs()).min(MAX_WAIT),
+            )),
+            Some(n) => Err(ApiError::bad_request(format!(
+                "timeout must be -1, 0 or a number of seconds, not {n}"
+            ))),
+        }
+    }
+}
+
+/// The timeout a `Prefer` header asks for: `respond-async` is 0, `wait=N` is N.
+fn prefer(headers: &HeaderMap) -> Option<i64> {
+    let preferences: Vec<String> = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .map(|p| p.trim().to_ascii_lowercase())
+        .collect();
+    if preferences.iter().any(|p| p == "respond-async") {
+        return Some(0);
+    }
+    preferences
+        .iter()
+        .filter_map(|p| p.strip_prefix("wait="))
+        .find_map(|n| n.trim().parse().ok())
+}
+
+/// Answers for a started task, waiting as the request asked.
+async fn run(api: &Api, task: Task, wait: Wait) -> Result<Response, ApiError> {
+    let Wait::For(limit) = wait else {
+        return Ok(accepted(&task));
+    };
+    if let Some(mut changes) = api.engine.subscribe(task.id) {
+        // Timing out only means the answer is a 202; the channel closing means the task ended.
+        let _ = tokio::time::timeout(limit, changes.wait_for(|t| t.state.is_terminal())).await;
+    }
+    let record = api
+        .engine
+        .record(task.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Task {} vanished", task.id)))?;
+    if record.task.state.is_terminal() {
+        outcome(api, &record, true).await
+    } else {
+        Ok(accepted(&record.task))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct InstallRequest {
+    package: Uuid,
+    endpoint: String,
+    #[serde(default)]
+    settings: Value,
+    timeout: Option<i64>,
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+pub(crate) async fn install(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<InstallRequest>,
+) -> Result<Response, ApiError> {
+    let wait = Wait::of(req.timeout, &headers, api.sync_timeout)?;
+    let task = api
+        .engine
+        .install(req.package, req.endpoint, req.settings, req.callback_url)
+        .await?;
+    run(&api, task, wait).await
+}
+
+async fn application_json(api: &Api, app: ApplicationRow) -> Result<Value, ApiError> {
+    let root = api
+        .engine
+        .store()
+        .resource(app.root_id)
+        .await?
+        .map(|r| r.body);
+    Ok(json!({"id": app.id, "package": app.package_id, "endpoint": app.endpoint, "root": root}))
+}
+
+pub(crate) async fn applications(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
+    let mut items = Vec::new();
+    for app in api.engine.store().applications().await? {
+        items.push(application_json(&api, app).await?);
+    }
+    Ok(Json(json!({ "items": items })))
+}
+
+pub(crate) async fn application(
+    State(api): State<Api>,
+    Id(id): Id,
+) -> Result<Json<Value>, ApiError> {
+    let app = api
+        .engine
+        .store()
+        .application(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("There is no application instance {id}")))?;
+    Ok(Json(application_json(&api, app).await?))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProvisionRequest {
+    application: Uuid,
+    resource: Value,
+    timeout: Option<i64>,
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+pub(crate) async fn provision(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ProvisionRequest>,
+) -> Result<Response, ApiError> {
+    let wait = Wait::of(req.timeout, &headers, api.sync_timeout)?;
+    let task = api
+        .engine
+        .provision(req.application, req.resource, req.callback_url)
+        .await?;
+    run(&api, task, wait).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ConfigureRequest {
+    resource: Value,
+    timeout: Option<i64>,
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+pub(crate) async fn configure(
+    State(api): State<Api>,
+    Id(id): Id,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ConfigureRequest>,
+) -> Result<Response, ApiError> {
+    let wait = Wait::of(req.timeout, &headers, api.sync_timeout)?;
+    let task = api
+        .engine
+        .configure(id, req.resource, req.callback_url)
+        .await?;
+    run(&api, task, wait).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct UnprovisionRequest {
+    timeout: Option<i64>,
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+pub(crate) async fn unprovision(
+    State(api): State<Api>,
+    Id(id): Id,
+    params: Params,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<Option<UnprovisionRequest>>,
+) -> Result<Response, ApiError> {
+    let req = req.unwrap_or_default();
+    let query_timeout = params
+        .get("timeout")
+        .map(|t| {
+            t.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_request("timeout must be a whole number"))
+        })
+        .transpose()?;
+    let wait = Wait::of(req.timeout.or(query_timeout), &headers, api.sync_timeout)?;
+    let task = api.engine.unprovision(id, req.callback_url).await?;
+    run(&api, task, wait).await
+}
+
+pub(crate) async fn resource(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
+    let row = api.engine.store().resource(id).await?;
+    let row = row.ok_or_else(|| ApiError::not_found(format!("There is no resource {id}")))?;
+    Ok(Json(row.body).into_response())
+}
+
+pub(crate) async fn resources(
+    State(api): State<Api>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let application = params
+        .get("application")
+        .map(|a| {
+            Uuid::parse_str(a)
+                .map_err(|_| ApiError::bad_request("application must be an instance id"))
+        })
+        .transpose()?;
+    let rows = api
+        .engine
+        .store()
+        .resources(application, params.get("type"))
+        .await?;
+    let items: Vec<Value> = rows.into_iter().map(|r| r.body).collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_prefer(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn the_body_wins_over_prefer_and_prefer_over_the_default() {
+        let default = Duration::from_secs(30);
+        let none = HeaderMap::new();
+        assert_eq!(Wait::of(None, &none, default).unwrap(), Wait::For(default));
+        assert_eq!(
+            Wait::of(Some(-1), &none, default).unwrap(),
+            Wait::For(default)
+        );
+        assert_eq!(Wait::of(Some(0), &none, default).unwrap(), Wait::Async);
+        assert_eq!(
+            Wait::of(Some(99_999), &none, default).unwrap(),
+            Wait::For(MAX_WAIT)
+        );
+        assert!(Wait::of(Some(-2), &none, default).is_err());
+        let async_ = with_prefer("respond-async, wait=10");
+        assert_eq!(Wait::of(None, &async_, default).unwrap(), Wait::Async);
+        assert_eq!(
+            Wait::of(Some(5), &async_, default).unwrap(),
+            Wait::For(Duration::from_secs(5))
+        );
+        let wait = with_prefer("wait=7");
+        assert_eq!(
+            Wait::of(None, &wait, default).unwrap(),
+            Wait::For(Duration::from_secs(7))
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! Tasks: get, long-poll, status, result, list, cancel.
+//!
+//! A long poll (`poll_timeout=S`) waits on the task's watch channel, in memory: it answers as
+//! soon as the task changes past what the client has seen (`last_modified`, `since_revision`, or
+//! the state when the request arrived), or after S seconds with the task as it is. A task that
+//! has ended never changes, so waiting on it is a plain sleep.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::time::{Instant, sleep_until, timeout_at};
+use uuid::Uuid;
+
+use super::Api;
+use super::answer::{accepted, outcome};
+use super::error::{ApiError, Id, Params};
+use crate::clock::Timestamp;
+use crate::engine::Canceled;
+use crate::store::TaskFilter;
+use crate::task::{State as TaskState, Task, TaskStatus};
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("There is no task {id}"))
+}
+
+fn number<T: std::str::FromStr>(params: &Params, name: &str) -> Result<Option<T>, ApiError> {
+    params
+        .get(name)
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("{name} must be a number, not `{v}`")))
+        })
+        .transpose()
+}
+
+/// What a long poll waits for.
+enum Seen {
+    Revision(u64),
+    Modified(Timestamp),
+}
+
+impl Seen {
+    fn of(params: &Params, now: &Task) -> Result<Self, ApiError> {
+        if let Some(revision) = number(params, "since_revision")? {
+            return Ok(Self::Revision(revision));
+        }
+        match params.get("last_modified") {
+            // A `+` of the offset arrives as a space when the client did not encode it.
+            Some(text) => Timestamp::parse(&text.trim().trim_start_matches(">=").replace(' ', "+"))
+                .map(Self::Modified)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "last_modified must be an RFC 3339 time, not `{text}`"
+                    ))
+                }),
+            None => Ok(Self::Revision(now.revision)),
+        }
+    }
+
+    fn passed_by(&self, task: &Task) -> bool {
+        match self {
+            Self::Revision(r) => task.revision > *r,
+            Self::Modified(t) => task.last_modified > *t,
+        }
+    }
+}
+
+pub(crate) async fn get(
+    State(api): State<Api>,
+    Id(id): Id,
+    params: Params,
+) -> Result<Json<Task>, ApiError> {
+    let poll: Option<u64> = number(&params, "poll_timeout")?;
+    if poll.is_some_and(|s| !(1..=120).contains(&s)) {
+        return Err(ApiError::bad_request(
+            "poll_timeout must be from 1 to 120 seconds",
+        ));
+    }
+    // Subscribing before reading means no change can fall between the read and the wait.
+    let mut changes = api.engine.subscribe(id);
+    let current = changes.as_ref().map(|rx| rx.borrow().clone());
+    let now = match current {
+        Some(task) => task,
+        None => {
+            api.engine
+                .record(id)
+                .await?
+                .ok_or_else(|| not_found(id))?
+                .task
+        }
+    };
+    let Some(secs) = poll else {
+        return Ok(Json(now));
+    };
+    let seen = Seen::of(&params, &now)?;
+    if seen.passed_by(&now) {
+        return Ok(Json(now));
+    }
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    if let Some(rx) = &mut changes {
+        let waited = timeout_at(deadline, rx.wait_for(|t| seen.passed_by(t)))
+            .await
+            .map(|changed| changed.map(|task| task.clone()));
+        match waited {
+            Ok(Ok(task)) => return Ok(Json(task)),
+            // The task ended without passing what the client has seen: it will not change again.
+            Ok(Err(_)) => sleep_until(deadline).await,
+            Err(_) => {}
+        }
+        let latest = rx.borrow().clone();
+        return Ok(Json(latest));
+    }
+    sleep_until(deadline).await;
+    Ok(Json(now))
+}
+
+pub(crate) async fn status(
+    State(api): State<Api>,
+    Id(id): Id,
+) -> Result<Json<TaskStatus>, ApiError> {
+    let record = api.engine.record(id).await?.ok_or_else(|| not_found(id))?;
+    Ok(Json(TaskStatus::from(&record.task)))
+}
+
+pub(crate) async fn result(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
+    let record = api.engine.record(id).await?.ok_or_else(|| not_found(id))?;
+    if record.task.state.is_terminal() {
+        outcome(&api, &record, false).await
+    } else {
+        Ok(accepted(&record.task))
+    }
+}
+
+pub(crate) async fn list(State(api): State<Api>, params: Params) -> Result<Json<Value>, ApiError> {
+    let state = params
+        .get("state")
+        .map(|s| {
+            TaskState::parse(s).ok_or_else(|| ApiError::bad_request(format!("unknown state `{s}`")))
+        })
+        .transpose()?;
+    let resource = params
+        .get("resource")
+        .map(|r| {
+            Uuid::parse_str(r).map_err(|_| ApiError::bad_request("resource must be a resource id"))
+        })
+        .transpose()?;
+    let limit = number(&params, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be from 1 to {MAX_LIMIT}"
+        )));
+    }
+    let filter = TaskFilter {
+        state,
+        resource,
+        before: number(&params, "next")?,
+        limit: limit + 1,
+    };
+    let mut rows = api.engine.store().tasks(&filter).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = rows.last().filter(|_| more).map(|(seq, _)| seq.to_string());
+    let items: Vec<Task> = rows.into_iter().map(|(_, task)| task).collect();
+    let mut body = json!({ "items": items });
+    if let Some(next) = next {
+        body["next"] = json!(next);
+    }
+    Ok(Json(body))
+}
+
+pub(crate) async fn cancel(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
+    match api.engine.cancel(id).await? {
+        Canceled::Now(task) => Ok(Json(task).into_response()),
+        Canceled::AlreadyEnded(task) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "TaskEnded",
+            format!("Task {id} has already ended ({})", task.state.as_str()),
+        )),
+        Canceled::Unknown => Err(not_found(id)),
+    }
+}

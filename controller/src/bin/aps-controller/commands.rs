@@ -1,0 +1,262 @@
+//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use aps_controller::{Client, Controller, Secret, Task};
+use clap::{Args, Parser, Subcommand};
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+/// An APS controller and task manager.
+#[derive(Debug, Parser)]
+#[command(name = "aps-controller", version)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the controller.
+    Serve(Serve),
+    /// Lists tasks, newest first.
+    Tasks {
+        #[command(flatten)]
+        target: Target,
+        /// Only tasks in this state (queued, running, success, failure, canceled).
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Shows or waits for one task.
+    Task {
+        #[command(subcommand)]
+        action: TaskAction,
+    },
+    /// Provisions a resource.
+    Provision {
+        #[command(flatten)]
+        target: Target,
+        /// The application instance.
+        #[arg(long)]
+        app: Uuid,
+        /// The type id (or service id) of the resource.
+        #[arg(long = "type")]
+        type_id: String,
+        /// A property, as `key=value` (value read as JSON when it is JSON, else as text).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// 0 answers at once; -1 waits the server's default; N waits up to N seconds.
+        #[arg(long, allow_negative_numbers = true)]
+        timeout: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TaskAction {
+    /// Prints the task.
+    Show {
+        #[command(flatten)]
+        target: Target,
+        id: Uuid,
+    },
+    /// Shows the task live until it ends.
+    Wait {
+        #[command(flatten)]
+        target: Target,
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Target {
+    /// The controller.
+    #[arg(
+        long,
+        env = "APS_CONTROLLER_URL",
+        default_value = "http://127.0.0.1:6308"
+    )]
+    url: String,
+}
+
+#[derive(Debug, Args)]
+struct Serve {
+    /// Where the API listens.
+    #[arg(long, env = "APS_CONTROLLER_LISTEN", default_value = "127.0.0.1:6308")]
+    listen: SocketAddr,
+    /// The database.
+    #[arg(
+        long,
+        env = "APS_CONTROLLER_DB",
+        default_value = "sqlite://aps-controller.db"
+    )]
+    db: String,
+    /// Divides every recheck delay (for demos and tests).
+    #[arg(long, env = "APS_CONTROLLER_TIME_SCALE", default_value_t = 1.0)]
+    time_scale: f64,
+    /// What `timeout: -1` waits, in seconds.
+    #[arg(long, env = "APS_CONTROLLER_SYNC_TIMEOUT", default_value_t = 30)]
+    sync_timeout: u64,
+    /// The Standard Webhooks secret (`whsec_…`); made and kept in the database when absent.
+    #[arg(long, env = "APS_CONTROLLER_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// How long a task may run before it fails: seconds, or a number with s, m, h or d.
+    #[arg(long, env = "APS_CONTROLLER_TASK_DEADLINE", default_value = "7d", value_parser = duration)]
+    task_deadline: Duration,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration"))?;
+    let seconds = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("unknown unit `{other}` (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(serve) => self::serve(serve).await,
+        Command::Tasks {
+            target,
+            state,
+            limit,
+        } => {
+            let mut query = format!("limit={limit}");
+            if let Some(state) = state {
+                query.push_str(&format!("&state={state}"));
+            }
+            for task in Client::new(&target.url).tasks(&query).await? {
+                println!(
+                    "{}  {:<9}  {}  {}",
+                    task.id,
+                    task.state.as_str(),
+                    task.last_modified,
+                    task.name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Task {
+            action: TaskAction::Show { target, id },
+        } => {
+            let task = Client::new(&target.url).task(id).await?;
+            println!("{}", serde_json::to_string_pretty(&task)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Task {
+            action: TaskAction::Wait { target, id },
+        } => {
+            let task = aps_controller::dev::watch(&Client::new(&target.url), id).await?;
+            Ok(exit_for(&task))
+        }
+        Command::Provision {
+            target,
+            app,
+            type_id,
+            set,
+            timeout,
+        } => {
+            let mut resource = properties(&set)?;
+            resource.insert("aps".into(), json!({"type": type_id}));
+            let mut body = json!({"application": app, "resource": resource});
+            if let Some(timeout) = timeout {
+                body["timeout"] = json!(timeout);
+            }
+            let answer = Client::new(&target.url)
+                .send(Method::POST, "/api/v1/resources", Some(&body))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&answer.body)?);
+            Ok(if (200..300).contains(&answer.status) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn exit_for(task: &Task) -> ExitCode {
+    if task.state == aps_controller::State::Success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn properties(set: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let mut map = Map::new();
+    for pair in set {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--set takes key=value, not `{pair}`");
+        };
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        map.insert(key.trim().to_owned(), value);
+    }
+    Ok(map)
+}
+
+async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
+    let mut builder = Controller::builder()
+        .listen(args.listen)
+        .database(&args.db)
+        .time_scale(args.time_scale)
+        .sync_timeout(Duration::from_secs(args.sync_timeout))
+        .task_deadline(args.task_deadline);
+    if let Some(secret) = &args.webhook_secret {
+        builder = builder.webhook_secret(Secret::parse(secret).context("--webhook-secret")?);
+    }
+    let controller = builder
+        .start()
+        .await
+        .context("cannot start the controller")?;
+    if controller.webhook_secret_is_new() {
+        println!(
+            "Webhook secret (shown once, kept in the database): {}",
+            controller.webhook_secret()
+        );
+    }
+    println!("aps-controller listening on {}", controller.url());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(duration("15m"), Ok(Duration::from_secs(900)));
+        assert!(duration("soon").is_err());
+        assert!(duration("3w").is_err());
+    }
+
+    #[test]
+    fn set_reads_json_or_text() {
+        let map = properties(&["n=3".into(), "name=box".into()]).unwrap();
+        assert_eq!(map["n"], json!(3));
+        assert_eq!(map["name"], json!("box"));
+        assert!(properties(&["novalue".into()]).is_err());
+    }
+}

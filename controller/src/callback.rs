@@ -1,0 +1,289 @@
+//! Callbacks: the final task JSON posted to a client's `callbackURL`, signed and delivered at
+//! least once.
+//!
+//! When a task with a callback URL ends, the engine writes an outbox row in the same transaction
+//! as the task's final state, then hands it here. Delivery retries with backoff and jitter until
+//! the receiver answers 2xx (for up to [`GIVE_UP_AFTER`]); the outbox row is deleted only then,
+//! so a restart delivers whatever was still owed. Every delivery is signed the Standard Webhooks
+//! way: `webhook-id` (the same for every retry), `webhook-timestamp`, and `webhook-signature:
+//! v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. URLs are logged without their query.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::backoff::{TimeScale, backoff};
+use crate::clock::Timestamp;
+use crate::engine::Scheduler;
+use crate::store::{Outbox, Store, StoreError};
+use crate::task::Task;
+
+/// How long a callback is retried before it is given up (and logged).
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
+const PREFIX: &str = "whsec_";
+
+/// A Standard Webhooks signing secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// A webhook secret that is not `whsec_` followed by base64.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a webhook secret is `whsec_` followed by base64 of the key")]
+pub struct BadSecret;
+
+impl Secret {
+    /// Reads `whsec_<base64>`.
+    pub fn parse(text: &str) -> Result<Self, BadSecret> {
+        let key = text.trim().strip_prefix(PREFIX).ok_or(BadSecret)?;
+        let key = BASE64.decode(key).map_err(|_| BadSecret)?;
+        if key.is_empty() {
+            return Err(BadSecret);
+        }
+        Ok(Self(key))
+    }
+
+    /// A new random 32-byte secret.
+    pub fn generate() -> Self {
+        let mut key = vec![0; 32];
+        rand::rng().fill_bytes(&mut key);
+        Self(key)
+    }
+
+    /// The `webhook-signature` value for a message.
+    pub fn sign(&self, id: &str, timestamp: i64, body: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+        format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{PREFIX}{}", BASE64.encode(&self.0))
+    }
+}
+
+/// A URL as it may be shown: no user, password, query or fragment.
+pub(crate) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => "<not a URL>".to_owned(),
+    }
+}
+
+/// The callback a task owes when it ends.
+pub(crate) fn owed(task: &Task, url: &str) -> Outbox {
+    let now = Timestamp::now();
+    Outbox {
+        id: format!("msg_{}", Uuid::new_v4().simple()),
+        task_id: task.id,
+        url: url.to_owned(),
+        body: serde_json::to_string(task).unwrap_or_default(),
+        attempts: 0,
+        next_attempt: now,
+        created: now,
+    }
+}
+
+/// Delivers callbacks from the outbox.
+pub(crate) struct Callbacks {
+    store: Store,
+    http: reqwest::Client,
+    secret: Secret,
+    scale: TimeScale,
+    scheduler: Scheduler<String>,
+    pending: Mutex<HashMap<String, Outbox>>,
+}
+
+impl Callbacks {
+    /// Starts delivering; [`Callbacks::resume`] then picks up what the store still owes.
+    pub(crate) fn start(
+        store: Store,
+        secret: Secret,
+        scale: TimeScale,
+    ) -> Result<(Arc<Self>, JoinHandle<()>), reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let mut handle = None;
+        let callbacks = Arc::new_cyclic(|weak: &Weak<Self>| {
+            let weak = weak.clone();
+            let (scheduler, join) = Scheduler::start(move |id| {
+                if let Some(callbacks) = weak.upgrade() {
+                    tokio::spawn(callbacks.attempt(id));
+                }
+            });
+            handle = Some(join);
+            Self {
+                store,
+                http,
+                secret,
+                scale,
+                scheduler,
+                pending: Mutex::default(),
+            }
+        });
+        let handle = handle.unwrap_or_else(|| tokio::spawn(async {}));
+        Ok((callbacks, handle))
+    }
+
+    /// Schedules every callback the store still owes.
+    pub(crate) async fn resume(&self) -> Result<usize, StoreError> {
+        let owed = self.store.pending_callbacks().await?;
+        let count = owed.len();
+        for callback in owed {
+            let at = Instant::now() + callback.next_attempt.from_now();
+            self.schedule(callback, at);
+        }
+        Ok(count)
+    }
+
+    /// Delivers a callback that has just been stored.
+    pub(crate) fn deliver(&self, callback: Outbox) {
+        self.schedule(callback, Instant::now());
+    }
+
+    fn schedule(&self, callback: Outbox, at: Instant) {
+        let id = callback.id.clone();
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.clone(), callback);
+        self.scheduler.at(at, id);
+    }
+
+    async fn attempt(self: Arc<Self>, id: String) {
+        let found = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        let Some(callback) = found else { return };
+        let url = redact(&callback.url);
+        let span =
+            tracing::info_span!("callback", id = %callback.id, task = %callback.task_id, %url);
+        self.try_once(callback).instrument(span).await;
+    }
+
+    async fn try_once(&self, mut callback: Outbox) {
+        let timestamp = Timestamp::now().unix_seconds();
+        let result = self
+            .http
+            .post(&callback.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &callback.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                self.secret.sign(&callback.id, timestamp, &callback.body),
+            )
+            .body(callback.body.clone())
+            .send()
+            .await;
+        let failure = match result {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => Some(format!("answered {}", response.status())),
+            Err(error) => Some(format!("not reachable: {}", redact_error(&error))),
+        };
+        let stored = match failure {
+            None => {
+                tracing::info!("callback delivered");
+                self.store.callback_done(&callback.id).await
+            }
+            Some(why) if callback.created.plus(GIVE_UP_AFTER) <= Timestamp::now() => {
+                tracing::error!(attempts = callback.attempts + 1, "callback given up: {why}");
+                self.store.callback_done(&callback.id).await
+            }
+            Some(why) => {
+                callback.attempts += 1;
+                let delay = self.scale.apply(backoff(callback.attempts));
+                callback.next_attempt = Timestamp::now().plus(delay);
+                tracing::warn!(
+                    attempts = callback.attempts,
+                    "callback failed ({why}); retrying"
+                );
+                let stored = self.store.callback_failed(&callback).await;
+                self.schedule(callback, Instant::now() + delay);
+                stored
+            }
+        };
+        if let Err(error) = stored {
+            // The outbox row stays as it was, so the callback is delivered again after a restart.
+            tracing::error!(%error, "could not record the callback's delivery");
+        }
+    }
+}
+
+fn redact_error(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out"
+    } else {
+        "request failed"
+    }
+    .to_owned();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_round_trip_and_bad_ones_are_refused() {
+        let secret = Secret::generate();
+        assert_eq!(Secret::parse(&secret.to_string()), Ok(secret));
+        assert_eq!(Secret::parse("abc"), Err(BadSecret));
+        assert_eq!(Secret::parse("whsec_!!"), Err(BadSecret));
+        assert_eq!(Secret::parse("whsec_"), Err(BadSecret));
+    }
+
+    #[test]
+    fn the_signature_is_the_standard_webhooks_example() {
+        // The example of the Standard Webhooks specification.
+        let secret = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = r#"{"test": 2432232314}"#;
+        assert_eq!(
+            secret.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn shown_urls_lose_query_and_credentials() {
+        assert_eq!(
+            redact("https://user:pw@example.com/hook?token=secret#x"),
+            "https://example.com/hook"
+        );
+        assert_eq!(redact("::"), "<not a URL>");
+    }
+}

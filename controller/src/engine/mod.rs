@@ -1,0 +1,304 @@
+//! The engine: drives every task through the endpoint's sync and async phases.
+//!
+//! A task is started by [`Engine::begin`] (stored first, then scheduled at once). When it falls
+//! due, one *step* runs: call the endpoint in the task's phase, apply the answer
+//! ([`outcome::apply`]), store the change, wake waiters, and schedule the next step at the
+//! delay the endpoint asked for (divided by the time scale) or after a backoff. A restart calls
+//! [`Engine::resume`], which schedules every unfinished task from the store again: a step cut
+//! short by a crash is simply repeated, which the APS protocol allows (operations are
+//! idempotent per resource).
+
+mod operations;
+pub(crate) mod outcome;
+mod scheduler;
+mod slots;
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use aps_protocol::Phase;
+use http::Method;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::backoff::{TimeScale, backoff};
+use crate::callback::{Callbacks, owed};
+use crate::clock::Timestamp;
+use crate::endpoint::{Call, Endpoints};
+use crate::store::{ApplicationRow, ResourceChange, ResourceRow, Store, StoreError};
+use crate::task::{Operation, Record, State, Task};
+use outcome::Applied;
+use slots::{Slot, Slots};
+
+pub(crate) use operations::OperationError;
+pub(crate) use scheduler::Scheduler;
+
+/// How many endpoint calls run at once.
+const CONCURRENT_CALLS: usize = 256;
+
+/// The engine's settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Config {
+    pub time_scale: TimeScale,
+    pub task_deadline: Duration,
+}
+
+/// The outcome of a cancel request.
+#[derive(Debug)]
+pub(crate) enum Canceled {
+    /// The task is now canceled.
+    Now(Task),
+    /// The task had already ended.
+    AlreadyEnded(Task),
+    /// There is no such task.
+    Unknown,
+}
+
+/// Drives tasks; shared by the API and the scheduler.
+pub(crate) struct Engine {
+    store: Store,
+    endpoints: Endpoints,
+    callbacks: Arc<Callbacks>,
+    slots: Slots,
+    scheduler: Scheduler<Uuid>,
+    permits: Semaphore,
+    config: Config,
+}
+
+impl Engine {
+    /// Starts the engine's scheduler; [`Engine::resume`] then picks up stored tasks.
+    pub(crate) fn start(
+        store: Store,
+        endpoints: Endpoints,
+        callbacks: Arc<Callbacks>,
+        config: Config,
+    ) -> (Arc<Self>, JoinHandle<()>) {
+        let mut handle = None;
+        let engine = Arc::new_cyclic(|weak: &Weak<Self>| {
+            let weak = weak.clone();
+            let (scheduler, join) = Scheduler::start(move |id| {
+                if let Some(engine) = weak.upgrade() {
+                    tokio::spawn(engine.step(id));
+                }
+            });
+            handle = Some(join);
+            Self {
+                store,
+                endpoints,
+                callbacks,
+                slots: Slots::default(),
+                scheduler,
+                permits: Semaphore::new(CONCURRENT_CALLS),
+                config,
+            }
+        });
+        let handle = handle.unwrap_or_else(|| tokio::spawn(async {}));
+        (engine, handle)
+    }
+
+    /// The store behind the engine.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Schedules every unfinished task of the store; answers how many there were.
+    pub(crate) async fn resume(&self) -> Result<usize, StoreError> {
+        let records = self.store.unfinished().await?;
+        let count = records.len();
+        for record in records {
+            let delay = record
+                .task
+                .next_check
+                .map_or(Duration::ZERO, Timestamp::from_now);
+            let id = record.task.id;
+            self.slots.insert(record);
+            self.scheduler.at(Instant::now() + delay, id);
+        }
+        Ok(count)
+    }
+
+    /// Stores a new task (with its resource, and the new instance for an install) and runs it.
+    pub(crate) async fn begin(
+        &self,
+        record: Record,
+        application: Option<&ApplicationRow>,
+        resource: &ResourceRow,
+    ) -> Result<Task, StoreError> {
+        self.store.begin(&record, application, resource).await?;
+        let task = record.task.clone();
+        tracing::info!(transaction = %record.work.transaction_id, task = %task.id, "{}", task.name);
+        self.slots.insert(record);
+        self.scheduler.at(Instant::now(), task.id);
+        Ok(task)
+    }
+
+    /// A task with its work record, from memory while it runs, else from the store.
+    pub(crate) async fn record(&self, id: Uuid) -> Result<Option<Record>, StoreError> {
+        match self.slots.get(id) {
+            Some(slot) => Ok(Some(slot.record.lock().await.clone())),
+            None => self.store.task(id).await,
+        }
+    }
+
+    /// A receiver of the task's changes, while the task has not ended.
+    pub(crate) fn subscribe(&self, id: Uuid) -> Option<watch::Receiver<Task>> {
+        self.slots.get(id).map(|slot| slot.watch.subscribe())
+    }
+
+    /// Cancels a task: no more rechecks.
+    pub(crate) async fn cancel(&self, id: Uuid) -> Result<Canceled, StoreError> {
+        if let Some(slot) = self.slots.get(id) {
+            let changed = self
+                .change(&slot, |r| {
+                    outcome::cancel(r);
+                    Applied {
+                        resource: ResourceChange::Keep,
+                        next: None,
+                    }
+                })
+                .await?;
+            if changed {
+                return Ok(Canceled::Now(slot.watch.borrow().clone()));
+            }
+        }
+        Ok(match self.store.task(id).await? {
+            Some(record) => Canceled::AlreadyEnded(record.task),
+            None => Canceled::Unknown,
+        })
+    }
+
+    async fn step(self: Arc<Self>, id: Uuid) {
+        let Some(slot) = self.slots.get(id) else {
+            return;
+        };
+        let Ok(_permit) = self.permits.acquire().await else {
+            return;
+        };
+        let record = slot.record.lock().await.clone();
+        if record.task.state.is_terminal() {
+            return;
+        }
+        let span =
+            tracing::info_span!("task", transaction = %record.work.transaction_id, task = %id);
+        if let Err(error) = self.drive(&slot, record).instrument(span.clone()).await {
+            let delay = self.config.time_scale.apply(backoff(1));
+            span.in_scope(
+                || tracing::error!(%error, "could not store the task's progress; retrying"),
+            );
+            self.scheduler.at(Instant::now() + delay, id);
+        }
+    }
+
+    /// One call to the endpoint and what follows from it.
+    async fn drive(&self, slot: &Slot, record: Record) -> Result<(), StoreError> {
+        if Timestamp::now() >= record.work.deadline {
+            tracing::warn!("deadline passed");
+            self.change(slot, |r| {
+                outcome::expire(r);
+                Applied {
+                    resource: ResourceChange::Keep,
+                    next: None,
+                }
+            })
+            .await?;
+            return Ok(());
+        }
+        if record.task.state == State::Queued {
+            self.change(slot, |r| {
+                r.task.state = State::Running;
+                r.touch();
+                Applied {
+                    resource: ResourceChange::Keep,
+                    next: None,
+                }
+            })
+            .await?;
+        }
+        let task = &record.task;
+        let stored = match &record.work.body {
+            Some(_) => None,
+            None => self.store.resource(task.resource.id).await?.map(|r| r.body),
+        };
+        let (method, path) = match task.operation {
+            Operation::Install | Operation::Provision => {
+                (Method::POST, format!("/{}/", task.resource.service))
+            }
+            Operation::Configure => (
+                Method::PUT,
+                format!("/{}/{}", task.resource.service, task.resource.id),
+            ),
+            Operation::Unprovision => (
+                Method::DELETE,
+                format!("/{}/{}", task.resource.service, task.resource.id),
+            ),
+        };
+        let phase = if record.work.phase_async {
+            Phase::Async
+        } else {
+            Phase::Sync
+        };
+        let call = Call {
+            body: if method == Method::DELETE {
+                None
+            } else {
+                record.work.body.as_ref()
+            },
+            method,
+            base: &record.work.endpoint,
+            path,
+            phase,
+            instance: task.application,
+            transaction: record.work.transaction_id,
+        };
+        let answer = self.endpoints.call(&call).await;
+        match &answer {
+            Ok(reply) => {
+                tracing::info!(%phase, status = reply.status, info = ?reply.info, "endpoint answered")
+            }
+            Err(error) => tracing::warn!(%phase, %error, "endpoint not reachable"),
+        }
+        let scale = self.config.time_scale;
+        self.change(slot, |r| outcome::apply(r, answer, stored.as_ref(), scale))
+            .await?;
+        Ok(())
+    }
+
+    /// Applies a change to a task: stored first, then shown to waiters and acted on. Answers
+    /// false when the task had already ended (a cancel won the race), so nothing changed.
+    async fn change(
+        &self,
+        slot: &Slot,
+        f: impl FnOnce(&mut Record) -> Applied,
+    ) -> Result<bool, StoreError> {
+        let mut current = slot.record.lock().await;
+        if current.task.state.is_terminal() {
+            return Ok(false);
+        }
+        let mut next = current.clone();
+        let applied = f(&mut next);
+        let ended = next.task.state.is_terminal();
+        let callback = match (&next.work.callback_url, ended) {
+            (Some(url), true) => Some(owed(&next.task, url)),
+            _ => None,
+        };
+        self.store
+            .save(&next, &applied.resource, callback.as_ref())
+            .await?;
+        *current = next;
+        let id = current.task.id;
+        slot.watch.send_replace(current.task.clone());
+        if ended {
+            tracing::info!(state = current.task.state.as_str(), output = ?current.task.output, "task ended");
+            self.slots.remove(id);
+            if let Some(callback) = callback {
+                self.callbacks.deliver(callback);
+            }
+        } else if let Some(delay) = applied.next {
+            self.scheduler.at(Instant::now() + delay, id);
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,262 @@
+//! Starting operations: checking a request against the stored instance and package, making the
+//! resource's new state and the task record, and handing both to [`Engine::begin`].
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::Engine;
+use super::outcome::{stamp, transitional};
+use crate::clock::Timestamp;
+use crate::package::{PackageInfo, PackageModel};
+use crate::store::{ApplicationRow, ResourceRow, StoreError};
+use crate::task::{Operation, Record, State, Task, TaskResource, Work};
+
+/// Why an operation could not start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OperationError {
+    /// Something the request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// Another task is working on the resource.
+    #[error("task {0} is still working on this resource")]
+    Busy(Uuid),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for OperationError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Busy(task) => Self::Busy(task),
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// The properties of a request's resource: an object, without its `aps` member.
+fn properties(value: Value, what: &str) -> Result<Map<String, Value>, OperationError> {
+    match value {
+        Value::Object(mut map) => {
+            map.remove("aps");
+            Ok(map)
+        }
+        Value::Null => Ok(Map::new()),
+        _ => Err(OperationError::Invalid(format!(
+            "{what} must be a JSON object"
+        ))),
+    }
+}
+
+/// Checks a callback URL: absolute, http or https.
+fn callback(url: Option<String>) -> Result<Option<String>, OperationError> {
+    let Some(url) = url else { return Ok(None) };
+    match url::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(Some(url)),
+        _ => Err(OperationError::Invalid(
+            "callbackURL must be an absolute http or https URL".into(),
+        )),
+    }
+}
+
+impl Engine {
+    async fn package(&self, id: Uuid) -> Result<PackageModel, OperationError> {
+        self.store
+            .package(id)
+            .await?
+            .ok_or_else(|| OperationError::NotFound(format!("There is no package {id}")))
+    }
+
+    async fn instance(&self, id: Uuid) -> Result<(ApplicationRow, PackageModel), OperationError> {
+        let app = self.store.application(id).await?.ok_or_else(|| {
+            OperationError::NotFound(format!("There is no application instance {id}"))
+        })?;
+        let package = self.package(app.package_id).await?;
+        Ok((app, package))
+    }
+
+    async fn stored_resource(&self, id: Uuid) -> Result<ResourceRow, OperationError> {
+        self.store
+            .resource(id)
+            .await?
+            .ok_or_else(|| OperationError::NotFound(format!("There is no resource {id}")))
+    }
+
+    fn new_record(
+        &self,
+        operation: Operation,
+        app: &ApplicationRow,
+        package: &PackageModel,
+        resource: &ResourceRow,
+        callback_url: Option<String>,
+    ) -> Record {
+        let id = Uuid::new_v4();
+        let now = Timestamp::now();
+        let body = (operation != Operation::Unprovision).then(|| resource.body.clone());
+        Record {
+            task: Task {
+                id,
+                name: operation.task_name(&resource.service, &package.meta.name),
+                operation,
+                application: app.id,
+                resource: TaskResource {
+                    id: resource.id,
+                    type_id: resource.type_id.clone(),
+                    service: resource.service.clone(),
+                    href: format!("/api/v1/resources/{}", resource.id),
+                },
+                state: State::Queued,
+                description: None,
+                output: None,
+                attempts: 0,
+                next_check: None,
+                retry_after: None,
+                creation_time: now,
+                last_modified: now,
+                completion_time: None,
+                revision: 1,
+                error: None,
+                status_uri: format!("/api/v1/tasks/{id}/status"),
+                result_uri: format!("/api/v1/tasks/{id}/result"),
+            },
+            work: Work {
+                transaction_id: Uuid::new_v4(),
+                phase_async: false,
+                endpoint: app.endpoint.clone(),
+                body,
+                failures: 0,
+                deadline: now.plus(self.config.task_deadline),
+                callback_url,
+                result: None,
+            },
+        }
+    }
+
+    /// Stores a package model under a new id.
+    pub(crate) async fn import(&self, model: &PackageModel) -> Result<PackageInfo, StoreError> {
+        let id = Uuid::new_v4();
+        self.store.insert_package(id, model).await?;
+        Ok(PackageInfo::of(id, model))
+    }
+
+    /// Installs an application instance: provisions its root resource on the endpoint.
+    pub(crate) async fn install(
+        &self,
+        package_id: Uuid,
+        endpoint: String,
+        settings: Value,
+        callback_url: Option<String>,
+    ) -> Result<Task, OperationError> {
+        let callback_url = callback(callback_url)?;
+        if !matches!(url::Url::parse(&endpoint), Ok(u) if matches!(u.scheme(), "http" | "https")) {
+            return Err(OperationError::Invalid(
+                "endpoint must be an absolute http or https URL".into(),
+            ));
+        }
+        let package = self.package(package_id).await?;
+        let root = package.root().to_owned();
+        let app = ApplicationRow {
+            id: Uuid::new_v4(),
+            package_id,
+            endpoint,
+            settings: settings.clone(),
+            root_id: Uuid::new_v4(),
+        };
+        let settings = properties(settings, "settings")?;
+        let resource = self.new_resource(&app, &package, &root, app.root_id, settings)?;
+        let record = self.new_record(Operation::Install, &app, &package, &resource, callback_url);
+        Ok(self.begin(record, Some(&app), &resource).await?)
+    }
+
+    fn new_resource(
+        &self,
+        app: &ApplicationRow,
+        package: &PackageModel,
+        type_or_service: &str,
+        id: Uuid,
+        mut properties: Map<String, Value>,
+    ) -> Result<ResourceRow, OperationError> {
+        let (service, schema) = package.service_for(type_or_service).ok_or_else(|| {
+            OperationError::Invalid(format!(
+                "The application {} has no type or service `{type_or_service}`",
+                package.meta.name
+            ))
+        })?;
+        if id != app.root_id && service == package.root() {
+            return Err(OperationError::Invalid(format!(
+                "`{service}` is the application's root service: install an instance instead"
+            )));
+        }
+        PackageModel::apply_defaults(schema, &mut properties);
+        properties.insert(
+            "aps".into(),
+            json!({"id": id.to_string(), "type": schema.id}),
+        );
+        let mut body = Value::Object(properties);
+        stamp(&mut body, &transitional(Operation::Provision));
+        Ok(ResourceRow {
+            id,
+            application_id: app.id,
+            service: service.to_owned(),
+            type_id: schema.id.clone(),
+            body,
+        })
+    }
+
+    /// Provisions a new resource of an instance; `resource.aps.type` names its type (a type id
+    /// or a service id).
+    pub(crate) async fn provision(
+        &self,
+        application: Uuid,
+        resource: Value,
+        callback_url: Option<String>,
+    ) -> Result<Task, OperationError> {
+        let callback_url = callback(callback_url)?;
+        let type_id = resource
+            .pointer("/aps/type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| OperationError::Invalid("resource.aps.type is required".into()))?;
+        let (app, package) = self.instance(application).await?;
+        let properties = properties(resource, "resource")?;
+        let row = self.new_resource(&app, &package, &type_id, Uuid::new_v4(), properties)?;
+        let record = self.new_record(Operation::Provision, &app, &package, &row, callback_url);
+        Ok(self.begin(record, None, &row).await?)
+    }
+
+    /// Changes a resource's properties.
+    pub(crate) async fn configure(
+        &self,
+        id: Uuid,
+        changes: Value,
+        callback_url: Option<String>,
+    ) -> Result<Task, OperationError> {
+        let callback_url = callback(callback_url)?;
+        let changes = properties(changes, "resource")?;
+        let mut row = self.stored_resource(id).await?;
+        let (app, package) = self.instance(row.application_id).await?;
+        if let Value::Object(body) = &mut row.body {
+            body.extend(changes);
+        }
+        stamp(&mut row.body, &transitional(Operation::Configure));
+        let record = self.new_record(Operation::Configure, &app, &package, &row, callback_url);
+        Ok(self.begin(record, None, &row).await?)
+    }
+
+    /// Removes a resource.
+    pub(crate) async fn unprovision(
+        &self,
+        id: Uuid,
+        callback_url: Option<String>,
+    ) -> Result<Task, OperationError> {
+        let callback_url = callback(callback_url)?;
+        let mut row = self.stored_resource(id).await?;
+        let (app, package) = self.instance(row.application_id).await?;
+        stamp(&mut row.body, &transitional(Operation::Unprovision));
+        let record = self.new_record(Operation::Unprovision, &app, &package, &row, callback_url);
+        Ok(self.begin(record, None, &row).await?)
+    }
+}

@@ -1,0 +1,33 @@
+//! The library's error type.
+
+use aps_protocol::ErrorBody;
+
+use crate::callback::BadSecret;
+use crate::package::ModelError;
+use crate::store::StoreError;
+
+/// What can go wrong when starting, embedding or talking to a controller.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A socket could not be bound or served.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    /// An HTTP request failed on the way.
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The controller answered with an error.
+    #[error("the controller answered {0}")]
+    Api(ErrorBody),
+    /// The controller answered something this client did not expect.
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
+    /// The package model is incomplete.
+    #[error("package: {0}")]
+    Model(#[from] ModelError),
+    /// The webhook secret is malformed.
+    #[error(transparent)]
+    Secret(#[from] BadSecret),
+}

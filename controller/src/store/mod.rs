@@ -1,0 +1,240 @@
+//! The durable state of a controller, and the only place that speaks SQL.
+//!
+//! [`Store`] keeps packages, application instances, resources, tasks and the callback outbox in
+//! SQLite (WAL, `synchronous = FULL`): a change is committed before the engine tells anyone of it,
+//! so a process killed at any moment loses nothing it acknowledged. Its methods are the whole
+//! interface the rest of the controller uses, and each is one transaction, so that another
+//! database (PostgreSQL) can stand behind the same methods.
+//!
+//! Writes go through a pool of one connection: SQLite allows one writer at a time anyway, and a
+//! single in-process writer never meets `SQLITE_BUSY` when a read inside a transaction turns
+//! into a write. Reads use their own pool.
+
+mod tasks;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use aps_protocol::{AppMeta, TypeSchema};
+use serde_json::Value;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::package::PackageModel;
+
+pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
+
+/// Why the store could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The resource has an unfinished task.
+    #[error("task {0} is still working on this resource")]
+    Busy(Uuid),
+}
+
+/// An application instance, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ApplicationRow {
+    pub id: Uuid,
+    pub package_id: Uuid,
+    pub endpoint: String,
+    pub settings: Value,
+    pub root_id: Uuid,
+}
+
+/// A resource, as stored: its full JSON and what it is indexed by.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ResourceRow {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub service: String,
+    pub type_id: String,
+    pub body: Value,
+}
+
+/// The database of a controller.
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(corrupt)
+}
+
+fn json(text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+impl Store {
+    /// Opens (and creates, and migrates) the database at an `sqlite://PATH` URL.
+    pub(crate) async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!().run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// A setting, stored the first time it is asked for: the value already stored wins over
+    /// `value`, so concurrent first starts agree.
+    pub(crate) async fn setting_or_insert(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(value)
+            .execute(&self.writer)
+            .await?;
+        let (stored,): (String,) = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(stored)
+    }
+
+    /// Stores an imported package.
+    pub(crate) async fn insert_package(
+        &self,
+        id: Uuid,
+        model: &PackageModel,
+    ) -> Result<(), StoreError> {
+        let schemas = serde_json::to_string(&model.schemas).map_err(corrupt)?;
+        sqlx::query("INSERT INTO packages (id, meta_xml, schemas, created) VALUES (?, ?, ?, ?)")
+            .bind(id.to_string())
+            .bind(model.meta.to_xml())
+            .bind(schemas)
+            .bind(Timestamp::now().to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// A package by id.
+    pub(crate) async fn package(&self, id: Uuid) -> Result<Option<PackageModel>, StoreError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT meta_xml, schemas FROM packages WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        let Some((xml, schemas)) = row else {
+            return Ok(None);
+        };
+        let meta = AppMeta::parse(&xml).map_err(corrupt)?;
+        let schemas: Vec<(String, TypeSchema)> = serde_json::from_str(&schemas).map_err(corrupt)?;
+        Ok(Some(PackageModel { meta, schemas }))
+    }
+
+    /// An application instance by id.
+    pub(crate) async fn application(&self, id: Uuid) -> Result<Option<ApplicationRow>, StoreError> {
+        Ok(self.applications_where(Some(id)).await?.pop())
+    }
+
+    /// Every application instance, oldest first.
+    pub(crate) async fn applications(&self) -> Result<Vec<ApplicationRow>, StoreError> {
+        self.applications_where(None).await
+    }
+
+    async fn applications_where(
+        &self,
+        id: Option<Uuid>,
+    ) -> Result<Vec<ApplicationRow>, StoreError> {
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, package_id, endpoint, settings, root_id FROM applications
+             WHERE ?1 IS NULL OR id = ?1 ORDER BY created, id",
+        )
+        .bind(id.map(|id| id.to_string()))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|(id, package, endpoint, settings, root)| {
+                Ok(ApplicationRow {
+                    id: uuid(id)?,
+                    package_id: uuid(package)?,
+                    endpoint: endpoint.clone(),
+                    settings: json(settings)?,
+                    root_id: uuid(root)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A resource by id.
+    pub(crate) async fn resource(&self, id: Uuid) -> Result<Option<ResourceRow>, StoreError> {
+        let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, application_id, service, type_id, body FROM resources WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| resource_row(&row)).transpose()
+    }
+
+    /// Resources, filtered by application and type id.
+    pub(crate) async fn resources(
+        &self,
+        application: Option<Uuid>,
+        type_id: Option<&str>,
+    ) -> Result<Vec<ResourceRow>, StoreError> {
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, application_id, service, type_id, body FROM resources
+             WHERE (?1 IS NULL OR application_id = ?1) AND (?2 IS NULL OR type_id = ?2)
+             ORDER BY rowid",
+        )
+        .bind(application.map(|id| id.to_string()))
+        .bind(type_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(resource_row).collect()
+    }
+
+    /// Replaces a resource's JSON (the application changed its own properties).
+    pub(crate) async fn put_resource(&self, id: Uuid, body: &Value) -> Result<(), StoreError> {
+        sqlx::query("UPDATE resources SET body = ? WHERE id = ?")
+            .bind(body.to_string())
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}
+
+fn resource_row(row: &(String, String, String, String, String)) -> Result<ResourceRow, StoreError> {
+    let (id, application, service, type_id, body) = row;
+    Ok(ResourceRow {
+        id: uuid(id)?,
+        application_id: uuid(application)?,
+        service: service.clone(),
+        type_id: type_id.clone(),
+        body: json(body)?,
+    })
+}
