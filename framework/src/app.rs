@@ -2,10 +2,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
 use crate::context::State;
+use crate::limits::{DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT};
 use crate::registry::{self, Handler, Registration};
 use crate::{Provisionable, schema};
 
@@ -43,6 +45,8 @@ pub struct App {
     services: Vec<Service>,
     pub(crate) state: State,
     pub(crate) body_limit: usize,
+    pub(crate) max_concurrency: usize,
+    pub(crate) request_timeout: Duration,
 }
 
 /// A resource type as the application serves it.
@@ -77,6 +81,8 @@ impl App {
             services: Vec::new(),
             state: State::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -158,6 +164,20 @@ impl App {
     /// Sets the largest request body accepted (default [`DEFAULT_BODY_LIMIT`]).
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Sets how many requests are served at once (default [`DEFAULT_MAX_CONCURRENCY`]); more
+    /// are answered 503 with `Retry-After` at once, so a burst cannot exhaust the process.
+    pub fn max_concurrency(mut self, requests: usize) -> Self {
+        self.max_concurrency = requests;
+        self
+    }
+
+    /// Sets how long a request may run (default [`DEFAULT_REQUEST_TIMEOUT`]); a longer one is
+    /// answered 504. Long work belongs in the async phase: answer [`Outcome::accepted`](crate::Outcome::accepted).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
         self
     }
 

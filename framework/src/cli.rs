@@ -148,13 +148,7 @@ async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>)
     );
     let served = match tls {
         Some(tls) => app.serve_tls(listener, &base, tls).await,
-        None => match listener
-            .set_nonblocking(true)
-            .and_then(|()| tokio::net::TcpListener::from_std(listener))
-        {
-            Ok(listener) => app.serve(listener, &base).await,
-            Err(e) => Err(e),
-        },
+        None => app.serve(listener, &base).await,
     };
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::app::Service;
+use crate::limits::{self, BODY_READ_TIMEOUT, Limits};
 use crate::registry::Operation;
 use crate::{App, Context, ControllerClient, Error, Outcome, Result};
 
@@ -38,6 +39,7 @@ pub(crate) struct Shared {
 
 /// The router of an application, with the services at `/{service}/…`.
 pub(crate) fn router(app: App) -> Router {
+    let limits = Limits::new(app.max_concurrency, app.request_timeout);
     let shared = Arc::new(Shared {
         app,
         http: ControllerClient::http(),
@@ -48,6 +50,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/{service}/{id}", any(item))
         .fallback(unknown_path)
         .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(limits, limits::guard))
         .layer(axum::middleware::from_fn(crate::trace::request))
 }
 
@@ -171,10 +174,21 @@ async fn read_json(request_headers: &HeaderMap, body: Body, limit: usize) -> Res
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
-        Err(e) => return Err(Error::bad_request(format!("cannot read the body: {e}"))),
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect());
+    let bytes = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
+        Ok(Err(e)) => return Err(Error::bad_request(format!("cannot read the body: {e}"))),
+        Err(_) => {
+            return Err(Error::with(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            ));
+        }
     };
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Error::with(

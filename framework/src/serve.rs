@@ -1,16 +1,26 @@
-//! Serving an application over HTTP until the process is told to stop.
+//! Serving an application over HTTP or HTTPS until the process is told to stop.
+//!
+//! Both go through one hyper server with the protections a public endpoint needs: a client has
+//! ten seconds to send its request head, heads are bounded, and the TLS handshake
+//! has its own time-out. Limits on bodies, request time and concurrency are the router's
+//! (see [`App::body_limit`], [`App::request_timeout`], [`App::max_concurrency`]).
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
 
 use crate::{App, Tls};
 
 /// How long requests in flight may take to finish once the process is told to stop.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long a client may take to send the head of a request.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request head (request line and headers) read from a connection.
+const MAX_HEAD: usize = 64 * 1024;
 
 impl App {
     /// The application's router: services at `/{service}/…`, every answer in the APS shape.
@@ -38,28 +48,33 @@ impl App {
             .fallback(crate::routes::unknown_path)
     }
 
-    /// Serves the application on `listener` under `base_path` until Ctrl-C or SIGTERM, then
-    /// finishes the requests in flight.
+    /// Serves the application over plain HTTP on `listener` under `base_path` until Ctrl-C or
+    /// SIGTERM, then finishes the requests in flight.
     pub async fn serve(&self, listener: TcpListener, base_path: &str) -> std::io::Result<()> {
-        self.check()?;
-        axum::serve(
-            listener,
-            self.router_at(base_path)
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
+        self.serve_on(listener, base_path, None).await
     }
 
     /// Serves the application over HTTPS on `listener` under `base_path` until Ctrl-C or
     /// SIGTERM, then finishes the requests in flight.
     pub async fn serve_tls(
         &self,
-        listener: std::net::TcpListener,
+        listener: TcpListener,
         base_path: &str,
         tls: Tls,
     ) -> std::io::Result<()> {
-        self.check()?;
+        self.serve_on(listener, base_path, Some(tls)).await
+    }
+
+    async fn serve_on(
+        &self,
+        listener: TcpListener,
+        base_path: &str,
+        tls: Option<Tls>,
+    ) -> std::io::Result<()> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(std::io::Error::other(problems.join("; ")));
+        }
         listener.set_nonblocking(true)?;
         let handle = axum_server::Handle::new();
         let stopping = handle.clone();
@@ -67,22 +82,37 @@ impl App {
             shutdown().await;
             stopping.graceful_shutdown(Some(GRACE));
         });
-        axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls.config))
-            .handle(handle)
-            .serve(
-                self.router_at(base_path)
-                    .into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-    }
-
-    fn check(&self) -> std::io::Result<()> {
-        let problems = self.problems();
-        if problems.is_empty() {
-            return Ok(());
+        let service = self
+            .router_at(base_path)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        match tls {
+            Some(tls) => {
+                let mut server =
+                    axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls.config));
+                protect(server.http_builder());
+                server.handle(handle).serve(service).await
+            }
+            None => {
+                let mut server = axum_server::from_tcp(listener);
+                protect(server.http_builder());
+                server.handle(handle).serve(service).await
+            }
         }
-        Err(std::io::Error::other(problems.join("; ")))
     }
+}
+
+/// Bounds what a connection may cost before a request reaches the router.
+fn protect(builder: &mut Builder<TokioExecutor>) {
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD as u32)
+        .max_concurrent_streams(256);
 }
 
 async fn shutdown() {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// Serves the demo with a seeded coin on a free loopback port.
 async fn endpoint(seed: u64) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = async_provisioning::app(Some(seed));
     tokio::spawn(async move { app.serve(listener, "/").await });
