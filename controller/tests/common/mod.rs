@@ -1,0 +1,352 @@
+//! Shared pieces of the controller tests: the demo endpoint, a scripted endpoint for the cases
+//! the demo never produces (errors, odd headers, configure and unprovision), packages, and a
+//! callback receiver.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use aps_controller::testkit::TestController;
+use aps_controller::{Controller, PackageModel};
+use aps_protocol::schema::{APPLICATION_TYPE, RESOURCE_TYPE};
+use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+pub const THING: &str = "http://example.com/scripted/thing/1.0";
+
+/// The demo, in-process, with a seeded coin.
+pub fn demo(seed: u64) -> (Router, PackageModel) {
+    let app = async_provisioning::app(Some(seed));
+    let model = PackageModel::new(app.meta(), app.schemas()).expect("the demo's model is complete");
+    (app.router(), model)
+}
+
+/// Serves a router on a loopback port; answers its base URL.
+pub async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+/// Serves a router on a given address.
+pub async fn serve_at(addr: SocketAddr, router: Router) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+}
+
+/// One call the scripted endpoint saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub at: std::time::Instant,
+}
+
+/// An endpoint whose resources say what it answers: a resource's `plan` property lists the
+/// answers to successive calls of one method for it (`"accept"`, `"accept-bare"` without
+/// `APS-Retry-Timeout`, `"done"`, or an HTTP status such as `"422"` or `"500"`); without a plan
+/// every call is done at once. Unprovision reads the plan from the controller.
+#[derive(Clone, Default)]
+pub struct Scripted {
+    pub calls: Arc<Mutex<Vec<Seen>>>,
+    counts: Arc<Mutex<HashMap<(String, Method), usize>>>,
+}
+
+impl Scripted {
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/{service}/", post(call_collection))
+            .route("/{service}/{id}", any(call_resource))
+            .with_state(self.clone())
+    }
+
+    pub fn calls(&self) -> Vec<Seen> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    pub fn calls_for(&self, id: &str) -> Vec<Seen> {
+        self.calls()
+            .into_iter()
+            .filter(|c| {
+                c.body.pointer("/aps/id").and_then(Value::as_str) == Some(id)
+                    || c.path.ends_with(id)
+            })
+            .collect()
+    }
+
+    /// The package model: `app` (root) and `thing`.
+    pub fn model() -> PackageModel {
+        let schema = |id: &str, name: &str, implements: &str| -> TypeSchema {
+            serde_json::from_value(json!({
+                "apsVersion": "2.0", "id": id, "name": name, "implements": [implements],
+                "properties": {"plan": {"type": "array"}, "size": {"type": "integer", "default": 1}}
+            }))
+            .unwrap()
+        };
+        let meta = AppMeta {
+            id: "http://example.com/scripted".into(),
+            name: "scripted".into(),
+            version: "1.0".into(),
+            release: "1".into(),
+            services: ["app", "thing"]
+                .into_iter()
+                .map(|s| ServiceMeta {
+                    id: s.into(),
+                    schema: Some(format!("schemas/{s}.schema")),
+                    code: None,
+                })
+                .collect(),
+            ..AppMeta::default()
+        };
+        PackageModel::new(
+            meta,
+            vec![
+                (
+                    "app".into(),
+                    schema(
+                        "http://example.com/scripted/app/1.0",
+                        "app",
+                        APPLICATION_TYPE,
+                    ),
+                ),
+                ("thing".into(), schema(THING, "thing", RESOURCE_TYPE)),
+            ],
+        )
+        .unwrap()
+    }
+}
+
+async fn call_collection(
+    state: State<Scripted>,
+    Path(_service): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    answer(state, method, headers, body, None).await
+}
+
+async fn call_resource(
+    state: State<Scripted>,
+    Path((_service, id)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    answer(state, method, headers, body, Some(id)).await
+}
+
+async fn answer(
+    State(s): State<Scripted>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+    id: Option<String>,
+) -> Response {
+    let mut resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = match &id {
+        Some(id) => format!("/thing/{id}"),
+        None => "/thing/".into(),
+    };
+    s.calls.lock().unwrap().push(Seen {
+        method: method.clone(),
+        path,
+        headers: headers.clone(),
+        body: resource.clone(),
+        at: std::time::Instant::now(),
+    });
+    if headers.get("aps-instance-id").is_none() || headers.get("aps-controller-uri").is_none() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": 400, "error": "BadRequest", "message": "missing APS headers"})),
+        )
+            .into_response();
+    }
+    if method == Method::DELETE {
+        let uri = headers["aps-controller-uri"].to_str().unwrap().to_owned();
+        let instance = headers["aps-instance-id"].to_str().unwrap().to_owned();
+        let loaded = reqwest::Client::new()
+            .get(format!(
+                "{uri}/aps/2/resources/{}",
+                id.clone().unwrap_or_default()
+            ))
+            .header("APS-Instance-ID", instance)
+            .send()
+            .await;
+        match loaded {
+            Ok(r) if r.status().is_success() => resource = r.json().await.unwrap_or(Value::Null),
+            _ => {
+                return (
+                    StatusCode::NOT_FOUND,
+                    Json(json!({"code": 404, "error": "NotFound", "message": "cannot load"})),
+                )
+                    .into_response();
+            }
+        }
+    }
+    let key = resource
+        .pointer("/aps/id")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_owned();
+    let n = {
+        let mut counts = s.counts.lock().unwrap();
+        let n = counts.entry((key, method.clone())).or_default();
+        *n += 1;
+        *n - 1
+    };
+    let plan = resource
+        .get("plan")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let step = plan
+        .get(n)
+        .and_then(Value::as_str)
+        .unwrap_or("done")
+        .to_owned();
+    resource["calls"] = json!(n + 1);
+    match step.as_str() {
+        "accept" | "accept-bare" => {
+            let mut r = (StatusCode::ACCEPTED, Json(resource)).into_response();
+            r.headers_mut()
+                .insert("aps-info", format!("step {}", n + 1).parse().unwrap());
+            if step == "accept" {
+                r.headers_mut()
+                    .insert("aps-retry-timeout", "30".parse().unwrap());
+            }
+            r
+        }
+        "done" if method == Method::DELETE => StatusCode::NO_CONTENT.into_response(),
+        "done" if method == Method::POST => (StatusCode::CREATED, Json(resource)).into_response(),
+        "done" => (StatusCode::OK, Json(resource)).into_response(),
+        "html" => (StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response(),
+        code => {
+            let code: u16 = code.parse().unwrap();
+            (StatusCode::from_u16(code).unwrap(), Json(json!({"code": code, "error": "Scripted", "message": format!("scripted {code}")}))).into_response()
+        }
+    }
+}
+
+/// A test controller on the scripted endpoint.
+pub async fn scripted() -> (TestController, Scripted) {
+    scripted_with(Controller::builder().time_scale(1000.0)).await
+}
+
+pub async fn scripted_with(
+    builder: aps_controller::ControllerBuilder,
+) -> (TestController, Scripted) {
+    let endpoint = Scripted::default();
+    let c = TestController::start_with(endpoint.router(), Scripted::model(), builder)
+        .await
+        .unwrap();
+    (c, endpoint)
+}
+
+/// Raw HTTP against a controller: status, headers, JSON body (`null` when empty).
+pub async fn http(
+    c: &TestController,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (u16, HeaderMap, Value) {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}{path}", c.controller().url()));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+    };
+    (status, headers, body)
+}
+
+/// An `.app.zip` of a package model (APP-META.xml and the schemas it names).
+pub fn zip_of(model: &PackageModel) -> Vec<u8> {
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut cursor);
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("APP-META.xml", options).unwrap();
+        zip.write_all(model.meta.to_xml().as_bytes()).unwrap();
+        for (service, schema) in &model.schemas {
+            zip.start_file(format!("schemas/{service}.schema"), options)
+                .unwrap();
+            zip.write_all(serde_json::to_string(schema).unwrap().as_bytes())
+                .unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    cursor.into_inner()
+}
+
+/// A callback receiver: records deliveries; answers 500 to the first `failures` of them.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub got: Arc<Mutex<Vec<(HeaderMap, String, String)>>>,
+    pub failures: Arc<Mutex<usize>>,
+}
+
+impl Receiver {
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/hook", post(receive))
+            .with_state(self.clone())
+    }
+
+    pub fn deliveries(&self) -> Vec<(HeaderMap, String, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+async fn receive(
+    State(r): State<Receiver>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    r.got
+        .lock()
+        .unwrap()
+        .push((headers, uri.query().unwrap_or("").to_owned(), body));
+    let mut failures = r.failures.lock().unwrap();
+    if *failures > 0 {
+        *failures -= 1;
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// Waits (really) until `f` holds, up to `secs` seconds.
+pub async fn eventually(secs: u64, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "condition not reached in {secs} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
