@@ -1,0 +1,133 @@
+//! Callbacks: signed the Standard Webhooks way, delivered at least once, kept across restarts.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use aps_controller::{Client, Controller, State};
+use common::{Receiver, Scripted, THING, eventually, serve, serve_at};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn provision_with_callback(client: &Client, app: uuid::Uuid, callback: &str) -> Value {
+    let body = json!({"application": app, "resource": {"aps": {"type": THING}, "plan": ["accept", "done"]}, "callbackURL": callback});
+    let answer = client
+        .send(Method::POST, "/api/v1/resources", Some(&body))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.body
+}
+
+#[tokio::test]
+async fn callbacks_are_signed_and_keep_the_token_in_the_url() {
+    let (c, _) = common::scripted().await;
+    let receiver = Receiver::default();
+    let url = serve(receiver.router()).await;
+    provision_with_callback(
+        c.client(),
+        c.application(),
+        &format!("{url}/hook?token=s3cr3t&x=1"),
+    )
+    .await;
+    eventually(10, || receiver.deliveries().len() == 1).await;
+    let (headers, query, body) = receiver.deliveries().remove(0);
+    assert_eq!(query, "token=s3cr3t&x=1");
+    let secret = c.controller().webhook_secret().to_string();
+    let webhook = standardwebhooks::Webhook::new(&secret).unwrap();
+    webhook
+        .verify(body.as_bytes(), &headers)
+        .expect("the signature verifies independently");
+    let task: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(task["state"], "success");
+    assert!(
+        !body.contains("s3cr3t"),
+        "the callback URL is not in the task JSON"
+    );
+    let (_, _, shown) = common::http(
+        &c,
+        Method::GET,
+        &format!("/api/v1/tasks/{}", task["id"].as_str().unwrap()),
+        None,
+        &[],
+    )
+    .await;
+    assert!(!shown.to_string().contains("s3cr3t"));
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_the_same_message_again() {
+    let (c, _) = common::scripted().await;
+    let receiver = Receiver::default();
+    *receiver.failures.lock().unwrap() = 2;
+    let url = serve(receiver.router()).await;
+    provision_with_callback(c.client(), c.application(), &format!("{url}/hook")).await;
+    eventually(20, || receiver.deliveries().len() == 3).await;
+    let ids: Vec<_> = receiver
+        .deliveries()
+        .iter()
+        .map(|(h, _, _)| h["webhook-id"].clone())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one webhook-id for every retry"
+    );
+    let secret = c.controller().webhook_secret().to_string();
+    for (headers, _, body) in receiver.deliveries() {
+        standardwebhooks::Webhook::new(&secret)
+            .unwrap()
+            .verify(body.as_bytes(), &headers)
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_undelivered_callback_is_delivered_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("controller.db");
+    let endpoint = serve(Scripted::default().router()).await;
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let receiver_addr: SocketAddr = free.local_addr().unwrap();
+    drop(free);
+    let start = || {
+        Controller::builder()
+            .database(db.to_string_lossy())
+            .listen("127.0.0.1:0".parse().unwrap())
+            .time_scale(1000.0)
+            .start()
+    };
+    let first = start().await.unwrap();
+    let package = first.import(&Scripted::model()).await.unwrap();
+    let client = first.client();
+    let install = client
+        .install(package.id, &endpoint, json!({}))
+        .await
+        .unwrap();
+    let install = client.wait(install.id, |_| {}).await.unwrap();
+    assert_eq!(install.state, State::Success);
+    let resource = provision_with_callback(
+        &client,
+        install.application,
+        &format!("http://{receiver_addr}/hook?token=t"),
+    )
+    .await;
+    let secret = first.webhook_secret().to_string();
+    drop(first);
+    let receiver = Receiver::default();
+    serve_at(receiver_addr, receiver.router()).await;
+    let second = start().await.unwrap();
+    assert_eq!(
+        second.webhook_secret().to_string(),
+        secret,
+        "the secret is kept in the database"
+    );
+    eventually(20, || !receiver.deliveries().is_empty()).await;
+    let (headers, query, body) = receiver.deliveries().remove(0);
+    assert_eq!(query, "token=t");
+    standardwebhooks::Webhook::new(&secret)
+        .unwrap()
+        .verify(body.as_bytes(), &headers)
+        .unwrap();
+    let task: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(task["resource"]["id"], resource["aps"]["id"]);
+}
