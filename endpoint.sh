@@ -9,6 +9,8 @@
 # Layout under ROOT/<name>: releases/<version>-<release>/ (unpacked packages), current (symlink to
 # the running release, switched atomically), data/ (kept across upgrades), endpoint.env (this
 # endpoint's settings), endpoint.pid and endpoint.log (when run without systemd).
+# The package is checked first with aps-package (APS_PACKAGE, beside this script, or on PATH),
+# else with unzip and sha256sum. APS_ENDPOINT_WAIT: seconds to wait for an answer (30).
 set -euo pipefail
 
 readonly DEFAULT_ROOT=/opt/aps-endpoints
@@ -19,7 +21,8 @@ readonly PLAIN_HTTP_ARGS=()
 readonly WAIT_SECS=${APS_ENDPOINT_WAIT:-30}
 
 usage() {
-    sed -n '3,7s/^# \{0,1\}//p' "$0"
+    echo "usage:"
+    sed -n '4,7s/^#//p' "$0"
 }
 
 die() {
@@ -226,7 +229,7 @@ start_endpoint() {
         mv -f "$unit_path.new" "$unit_path"
         systemctl daemon-reload
         systemctl enable --quiet "$unit"
-        systemctl restart "$unit"
+        systemctl restart "$unit" || true
     else
         # Detached from this script: no terminal, no inherited lock, output to the log file.
         (cd "$data" && exec nohup "$current/$binary" serve "${serve_args[@]}") \
@@ -376,6 +379,8 @@ deploy() {
     mode=background
     if ((no_service == 0)) && systemd_running; then
         mode=systemd
+        [[ -w ${unit_path%/*} ]] ||
+            die "installing a systemd unit needs root (or deploy with --no-service)"
     fi
 
     # A port held by anything but this endpoint is an error, found before anything changes.
@@ -428,6 +433,8 @@ deploy() {
         echo "https endpoint url: https://$url_host:$port/$name"
     else
         echo "http endpoint url: http://$url_host:$port/$name"
+        [[ $host == 127.* || $host == localhost || $host == "[::1]" ]] ||
+            say "note: plain HTTP is for local work; give --tls-cert/--tls-key or --self-signed" >&2
     fi
     if ((fresh)); then
         say "deployed $release_id as $mode endpoint; data in $data"

@@ -8,6 +8,17 @@
 //! * [`build`] makes a reproducible package from an application binary built with the `aps`
 //!   framework, taking the metadata from the binary itself (`<app> meta --out DIR`).
 //!
+//! ```no_run
+//! let bytes = std::fs::read("async_provisioning-0.1-1.app.zip")?;
+//! let package = aps_package::Package::read(&bytes)?;
+//! let meta = &package.meta;
+//! println!("{} {}-{}, root service {}", meta.name, meta.version, meta.release, package.root());
+//! for problem in aps_package::verify(&bytes) {
+//!     eprintln!("{problem}");
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Reading is bounded: nothing is inflated beyond [`MAX_UNPACKED`] bytes in all, and no input
 //! makes these functions panic.
 #![warn(missing_docs)]
