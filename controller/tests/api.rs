@@ -1,5 +1,7 @@
 //! The client API of controller-api.md, line by line, over HTTP on loopback.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 mod common;
 
 use std::time::{Duration, Instant};

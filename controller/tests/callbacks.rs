@@ -1,5 +1,7 @@
 //! Callbacks: signed the Standard Webhooks way, delivered at least once, kept across restarts.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 mod common;
 
 use std::net::SocketAddr;

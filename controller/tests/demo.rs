@@ -1,5 +1,7 @@
 //! The demo endpoint (async-provisioning) driven by the test kit and by the `dev` flow.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 mod common;
 
 use std::time::Instant;

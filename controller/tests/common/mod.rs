@@ -1,7 +1,7 @@
 //! Shared pieces of the controller tests: the demo endpoint, a scripted endpoint for the cases
 //! the demo never produces (errors, odd headers, configure and unprovision), packages, and a
 //! callback receiver.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::io::Write;
