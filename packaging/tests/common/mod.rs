@@ -10,6 +10,8 @@ use aps_protocol::meta::{AppMeta, ServiceMeta};
 use aps_protocol::schema::{APPLICATION_TYPE, RESOURCE_TYPE};
 use zip::write::SimpleFileOptions;
 
+pub mod http;
+
 /// The real package built by the official APS tool.
 pub fn fixture() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
