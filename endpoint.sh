@@ -86,6 +86,15 @@ name=${positional[0]}
 [[ $root == /* ]] || root=$PWD/$root
 [[ $root =~ ^[A-Za-z0-9._/+-]+$ ]] ||
     die "root '$root' must be a plain path (letters, digits, '.', '_', '+', '-', '/')"
+if [[ -n $tls_cert || -n $tls_key ]]; then
+    ((self_signed == 0)) || die "--self-signed and --tls-cert/--tls-key exclude each other"
+    [[ -r $tls_cert && -r $tls_key ]] || die "--tls-cert and --tls-key need two readable files"
+    tls_args=(--tls-cert "$(realpath "$tls_cert")" --tls-key "$(realpath "$tls_key")")
+    [[ ${tls_args[*]} != *[[:space:]]*[[:space:]]*[[:space:]]*[[:space:]]* ]] ||
+        die "certificate and key paths must not contain spaces"
+elif ((self_signed)); then
+    tls_args=(--self-signed)
+fi
 
 base=$root/$name
 releases=$base/releases
@@ -365,15 +374,6 @@ deploy() {
     [[ -n $listen ]] || listen=$(setting APS_LISTEN "$staging/deploy/endpoint.env")
     listen=${listen:-$DEFAULT_LISTEN}
     parse_listen "$listen"
-    if [[ -n $tls_cert || -n $tls_key ]]; then
-        ((self_signed == 0)) || die "--self-signed and --tls-cert/--tls-key exclude each other"
-        [[ -r $tls_cert && -r $tls_key ]] || die "--tls-cert and --tls-key need two readable files"
-        tls_args=(--tls-cert "$(realpath "$tls_cert")" --tls-key "$(realpath "$tls_key")")
-        [[ ${tls_args[*]} != *[[:space:]]*[[:space:]]*[[:space:]]*[[:space:]]* ]] ||
-            die "certificate and key paths must not contain spaces"
-    elif ((self_signed)); then
-        tls_args=(--self-signed)
-    fi
     scheme=http
     ((${#tls_args[@]} == 0)) || scheme=https
     mode=background

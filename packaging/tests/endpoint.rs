@@ -260,6 +260,30 @@ fn the_demo_deploys_provisions_upgrades_survives_bad_packages_and_is_removed() {
             .status
             .success()
     );
+
+    // Deployed again with a self-signed certificate: HTTPS, made and kept in the data directory.
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let tls = endpoint(&[
+        NAME,
+        &package,
+        "--root",
+        &root,
+        "--listen",
+        &listen,
+        "--self-signed",
+        "--no-service",
+    ]);
+    assert!(tls.status.success(), "{}", stderr(&tls));
+    let https = format!("https endpoint url: https://127.0.0.1:{port}/{NAME}");
+    assert!(stdout(&tls).lines().any(|l| l == https), "{}", stdout(&tls));
+    assert!(data.join("marker").exists());
+    let status = endpoint(&["--status", NAME, "--root", &root]);
+    assert!(
+        stdout(&status).lines().any(|l| l == "state: running"),
+        "{}",
+        stdout(&status)
+    );
 }
 
 #[test]
