@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -115,6 +115,7 @@ pub(crate) struct Callbacks {
     secret: Secret,
     scale: TimeScale,
     scheduler: Scheduler<String>,
+    scheduler_loop: AbortHandle,
     pending: Mutex<HashMap<String, Outbox>>,
 }
 
@@ -124,31 +125,33 @@ impl Callbacks {
         store: Store,
         secret: Secret,
         scale: TimeScale,
-    ) -> Result<(Arc<Self>, JoinHandle<()>), reqwest::Error> {
+    ) -> Result<Arc<Self>, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let mut handle = None;
-        let callbacks = Arc::new_cyclic(|weak: &Weak<Self>| {
+        Ok(Arc::new_cyclic(|weak: &Weak<Self>| {
             let weak = weak.clone();
-            let (scheduler, join) = Scheduler::start(move |id| {
+            let (scheduler, scheduler_loop) = Scheduler::start(move |id| {
                 if let Some(callbacks) = weak.upgrade() {
                     tokio::spawn(callbacks.attempt(id));
                 }
             });
-            handle = Some(join);
             Self {
                 store,
                 http,
                 secret,
                 scale,
                 scheduler,
+                scheduler_loop: scheduler_loop.abort_handle(),
                 pending: Mutex::default(),
             }
-        });
-        let handle = handle.unwrap_or_else(|| tokio::spawn(async {}));
-        Ok((callbacks, handle))
+        }))
+    }
+
+    /// Stops scheduling deliveries; what is owed stays in the outbox.
+    pub(crate) fn stop(&self) {
+        self.scheduler_loop.abort();
     }
 
     /// Schedules every callback the store still owes.

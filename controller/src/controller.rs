@@ -131,12 +131,12 @@ impl ControllerBuilder {
             );
         }
         let endpoints = Endpoints::new(&format!("http://{addr}"), self.routers)?;
-        let (callbacks, callback_loop) = Callbacks::start(store.clone(), secret.clone(), scale)?;
+        let callbacks = Callbacks::start(store.clone(), secret.clone(), scale)?;
         let config = Config {
             time_scale: scale,
             task_deadline: self.task_deadline,
         };
-        let (engine, engine_loop) = Engine::start(store, endpoints, callbacks.clone(), config);
+        let engine = Engine::start(store, endpoints, callbacks.clone(), config);
         let tasks = engine.resume().await?;
         let owed = callbacks.resume().await?;
         tracing::info!(%addr, resumed_tasks = tasks, owed_callbacks = owed, "controller started");
@@ -154,7 +154,7 @@ impl ControllerBuilder {
             engine,
             secret,
             secret_is_new,
-            background: vec![server, engine_loop, callback_loop],
+            server,
         })
     }
 }
@@ -165,7 +165,7 @@ pub struct Controller {
     engine: Arc<Engine>,
     secret: Secret,
     secret_is_new: bool,
-    background: Vec<JoinHandle<()>>,
+    server: JoinHandle<()>,
 }
 
 impl Controller {
@@ -207,8 +207,7 @@ impl Controller {
 
 impl Drop for Controller {
     fn drop(&mut self) {
-        for task in &self.background {
-            task.abort();
-        }
+        self.server.abort();
+        self.engine.stop();
     }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use aps_protocol::Phase;
 use http::Method;
 use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -66,6 +66,7 @@ pub(crate) struct Engine {
     scheduler: Scheduler<Uuid>,
     permits: Semaphore,
     config: Config,
+    scheduler_loop: AbortHandle,
 }
 
 impl Engine {
@@ -75,16 +76,14 @@ impl Engine {
         endpoints: Endpoints,
         callbacks: Arc<Callbacks>,
         config: Config,
-    ) -> (Arc<Self>, JoinHandle<()>) {
-        let mut handle = None;
-        let engine = Arc::new_cyclic(|weak: &Weak<Self>| {
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|weak: &Weak<Self>| {
             let weak = weak.clone();
-            let (scheduler, join) = Scheduler::start(move |id| {
+            let (scheduler, scheduler_loop) = Scheduler::start(move |id| {
                 if let Some(engine) = weak.upgrade() {
                     tokio::spawn(engine.step(id));
                 }
             });
-            handle = Some(join);
             Self {
                 store,
                 endpoints,
@@ -93,10 +92,15 @@ impl Engine {
                 scheduler,
                 permits: Semaphore::new(CONCURRENT_CALLS),
                 config,
+                scheduler_loop: scheduler_loop.abort_handle(),
             }
-        });
-        let handle = handle.unwrap_or_else(|| tokio::spawn(async {}));
-        (engine, handle)
+        })
+    }
+
+    /// Stops scheduling (and the callbacks' scheduling); steps already running finish.
+    pub(crate) fn stop(&self) {
+        self.scheduler_loop.abort();
+        self.callbacks.stop();
     }
 
     /// The store behind the engine.

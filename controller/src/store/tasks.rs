@@ -241,3 +241,93 @@ async fn put_resource(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::package::PackageModel;
+
+    fn record(resource: Uuid, app: Uuid) -> Record {
+        let id = Uuid::new_v4();
+        let now = Timestamp::now().to_string();
+        serde_json::from_value(json!({
+            "task": {
+                "id": id, "name": "Provisioning \"thing\" for APS application t", "operation": "provision",
+                "application": app,
+                "resource": {"id": resource, "type": "http://t/thing/1.0", "service": "thing", "href": "/"},
+                "state": "queued", "description": null, "output": null, "attempts": 0, "nextCheck": null,
+                "retryAfter": null, "creationTime": now, "lastModified": now, "completionTime": null,
+                "revision": 1, "error": null, "statusURI": "/s", "resultURI": "/r"
+            },
+            "work": {
+                "transaction_id": Uuid::new_v4(), "phase_async": false, "endpoint": "http://e",
+                "body": null, "failures": 0, "deadline": now, "callback_url": "http://cb/?t=1", "result": null
+            }
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn state_survives_reopening_the_file_and_one_task_per_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let package = Uuid::new_v4();
+        let model = PackageModel {
+            meta: aps_protocol::AppMeta {
+                id: "i".into(),
+                name: "t".into(),
+                version: "1".into(),
+                release: "1".into(),
+                ..Default::default()
+            },
+            schemas: vec![],
+        };
+        store.insert_package(package, &model).await.unwrap();
+        let app = ApplicationRow {
+            id: Uuid::new_v4(),
+            package_id: package,
+            endpoint: "http://e".into(),
+            settings: json!({}),
+            root_id: Uuid::new_v4(),
+        };
+        let resource = ResourceRow {
+            id: Uuid::new_v4(),
+            application_id: app.id,
+            service: "thing".into(),
+            type_id: "http://t/thing/1.0".into(),
+            body: json!({"aps": {}}),
+        };
+        let first = record(resource.id, app.id);
+        store.begin(&first, Some(&app), &resource).await.unwrap();
+        let second = record(resource.id, app.id);
+        match store.begin(&second, None, &resource).await {
+            Err(StoreError::Busy(task)) => assert_eq!(task, first.task.id),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        let mut ended = first.clone();
+        ended.finish(State::Success, None, None);
+        let owed = crate::callback::owed(&ended.task, "http://cb/?t=1");
+        store
+            .save(&ended, &ResourceChange::Delete(resource.id), Some(&owed))
+            .await
+            .unwrap();
+        drop(store);
+
+        let store = Store::open(&url).await.unwrap();
+        assert!(store.unfinished().await.unwrap().is_empty());
+        assert_eq!(store.task(first.task.id).await.unwrap(), Some(ended));
+        assert_eq!(store.pending_callbacks().await.unwrap(), vec![owed.clone()]);
+        assert!(store.resource(resource.id).await.unwrap().is_none());
+        assert_eq!(
+            store.package(package).await.unwrap().unwrap().meta.name,
+            "t"
+        );
+        store.callback_done(&owed.id).await.unwrap();
+        assert!(store.pending_callbacks().await.unwrap().is_empty());
+        assert_eq!(store.setting_or_insert("k", "a").await.unwrap(), "a");
+        assert_eq!(store.setting_or_insert("k", "b").await.unwrap(), "a");
+    }
+}
