@@ -145,8 +145,8 @@ endpoint_alive() {
 
 stop_endpoint() {
     local pid i
-    if unit_active; then
-        systemctl stop "$unit"
+    if systemd_running && [[ -f $unit_path ]]; then
+        systemctl stop "$unit" 2>/dev/null || true
     fi
     if pid=$(running_pid); then
         kill -TERM "$pid" 2>/dev/null || true
