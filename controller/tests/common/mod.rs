@@ -350,3 +350,20 @@ pub async fn eventually(secs: u64, mut f: impl FnMut() -> bool) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// A `thing` with a plan.
+pub fn thing(plan: &[&str]) -> Value {
+    json!({"aps": {"type": THING}, "plan": plan})
+}
+
+pub async fn provision(
+    c: &aps_controller::testkit::TestController,
+    plan: &[&str],
+    extra: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut body = json!({"application": c.application(), "resource": thing(plan)});
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    http(c, Method::POST, "/api/v1/resources", Some(body), &[]).await
+}
