@@ -106,7 +106,7 @@ pub fn run(app: App) -> ExitCode {
 /// * `meta --out DIR`: writes `APP-META.xml` and `schemas/`.
 pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     let cli = Cli::<A>::parse();
-    crate::trace::init();
+    let _logs = crate::trace::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),

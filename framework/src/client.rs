@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use aps_protocol::{ErrorBody, headers};
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -55,6 +56,12 @@ impl ControllerClient {
 
     /// `GET /aps/2/resources/{id}`: a resource as the controller stores it.
     pub async fn resource(&self, id: &str) -> Result<Value> {
+        let json = self.fetch(id).await?;
+        serde_json::from_slice(&json).map_err(|e| not_json(StatusCode::OK, &e))
+    }
+
+    /// The JSON of a resource, unparsed, for the framework to read into its type.
+    pub(crate) async fn fetch(&self, id: &str) -> Result<Bytes> {
         self.call(self.http.get(self.resource_url(id)?)).await
     }
 
@@ -73,8 +80,9 @@ impl ControllerClient {
     /// `PUT /aps/2/resources/{id}`: changes properties of one of the instance's resources and
     /// answers the stored result.
     pub async fn update(&self, id: &str, properties: &impl Serialize) -> Result<Value> {
-        self.call(self.http.put(self.resource_url(id)?).json(properties))
-            .await
+        let request = self.http.put(self.resource_url(id)?).json(properties);
+        let json = self.call(request).await?;
+        serde_json::from_slice(&json).map_err(|e| not_json(StatusCode::OK, &e))
     }
 
     fn resource_url(&self, id: &str) -> Result<Url> {
@@ -86,7 +94,8 @@ impl ControllerClient {
         Ok(url)
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value> {
+    /// Sends a call and answers the body of a 2xx; errors carry the status to answer.
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Bytes> {
         let response = request
             .header(headers::INSTANCE_ID, self.instance_id.to_string())
             .send()
@@ -98,13 +107,7 @@ impl ControllerClient {
             .await
             .map_err(|e| unreachable(&self.base, &e))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                Error::with(
-                    StatusCode::BAD_GATEWAY,
-                    "InvalidControllerResponse",
-                    format!("the controller answered {status} with a body that is not JSON: {e}"),
-                )
-            });
+            return Ok(bytes);
         }
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(body) if status.is_client_error() => {
@@ -117,6 +120,14 @@ impl ControllerClient {
             ),
         })
     }
+}
+
+fn not_json(status: StatusCode, error: &serde_json::Error) -> Error {
+    Error::with(
+        StatusCode::BAD_GATEWAY,
+        "InvalidControllerResponse",
+        format!("the controller answered {status} with a body that is not JSON: {error}"),
+    )
 }
 
 fn unreachable(base: &Url, error: &reqwest::Error) -> Error {

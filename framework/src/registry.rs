@@ -6,7 +6,6 @@ use std::sync::Arc;
 use aps_protocol::Phase;
 use async_trait::async_trait;
 use axum::http::StatusCode;
-use serde_json::Value;
 
 use crate::{Context, Error, Outcome, Provisionable, Result};
 
@@ -57,10 +56,14 @@ pub(crate) fn registered() -> impl Iterator<Item = &'static Registration> {
 /// A resource type with the type erased, as the router calls it.
 #[async_trait]
 pub(crate) trait Handler: Send + Sync {
-    /// Reads the resource, runs the operation for the context's phase, and answers the outcome
-    /// with the resource as it now stands.
-    async fn call(&self, op: Operation, resource: Value, ctx: &Context)
-    -> Result<(Outcome, Value)>;
+    /// Reads the resource from JSON, runs the operation for the context's phase, and answers
+    /// the outcome with the resource as it now stands, as JSON.
+    async fn call(
+        &self,
+        op: Operation,
+        resource: &[u8],
+        ctx: &Context,
+    ) -> Result<(Outcome, Vec<u8>)>;
 }
 
 fn schema<T: Provisionable>() -> schemars::Schema {
@@ -78,30 +81,10 @@ impl<T: Provisionable> Handler for Typed<T> {
     async fn call(
         &self,
         op: Operation,
-        resource: Value,
+        resource: &[u8],
         ctx: &Context,
-    ) -> Result<(Outcome, Value)> {
-        // `aps` is flattened into every type, where serde loses the path of its errors.
-        if resource.get("aps").is_some_and(|aps| !aps.is_object()) {
-            return Err(Error::with(
-                StatusCode::BAD_REQUEST,
-                "InvalidResource",
-                "`aps` must be an object",
-            ));
-        }
-        let mut resource: T = serde_path_to_error::deserialize(resource).map_err(|e| {
-            let path = e.path().to_string();
-            let at = if path == "." {
-                String::new()
-            } else {
-                format!(" at `{path}`")
-            };
-            Error::with(
-                StatusCode::BAD_REQUEST,
-                "InvalidResource",
-                format!("the resource does not fit its type{at}: {}", e.inner()),
-            )
-        })?;
+    ) -> Result<(Outcome, Vec<u8>)> {
+        let mut resource: T = decode(resource)?;
         let async_phase = ctx.phase == Phase::Async;
         let outcome = match op {
             Operation::Provision if async_phase => resource.provision_async(ctx).await?,
@@ -115,6 +98,40 @@ impl<T: Provisionable> Handler for Typed<T> {
                 Outcome::done()
             }
         };
-        Ok((outcome, serde_json::to_value(&resource)?))
+        Ok((outcome, serde_json::to_vec(&resource)?))
     }
+}
+
+/// Reads a resource straight from the JSON bytes: malformed JSON is `InvalidJson`, JSON that
+/// does not fit the type is `InvalidResource` naming where.
+fn decode<T: Provisionable>(json: &[u8]) -> Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let resource = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            (path, e.into_inner())
+        })
+        .and_then(|resource| {
+            deserializer.end().map_err(|e| (String::new(), e))?;
+            Ok(resource)
+        });
+    resource.map_err(|(path, e)| {
+        if e.classify() != serde_json::error::Category::Data {
+            return Error::with(
+                StatusCode::BAD_REQUEST,
+                "InvalidJson",
+                format!("the body is not valid JSON: {e}"),
+            );
+        }
+        let at = if path.is_empty() || path == "." {
+            String::new()
+        } else {
+            format!(" at `{path}`")
+        };
+        Error::with(
+            StatusCode::BAD_REQUEST,
+            "InvalidResource",
+            format!("the resource does not fit its type{at}: {e}"),
+        )
+    })
 }

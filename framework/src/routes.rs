@@ -16,13 +16,14 @@ use aps_protocol::Phase;
 use aps_protocol::headers::{self, header_text, text_of};
 use axum::Router;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use url::Url;
 use uuid::Uuid;
 
@@ -57,9 +58,9 @@ pub(crate) fn router(app: App) -> Router {
 async fn collection(
     State(shared): State<Arc<Shared>>,
     path: Result<Path<String>, PathRejection>,
-    request_headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
     let answer = async {
         let Path(service) = path.map_err(bad_path)?;
         handle(
@@ -67,32 +68,31 @@ async fn collection(
             Operation::Provision,
             &service,
             None,
-            &request_headers,
+            &parts.headers,
             body,
         )
         .await
     };
-    with_transaction(answer.await, &request_headers)
+    with_transaction(answer.await, &parts.headers)
 }
 
 async fn item(
     State(shared): State<Arc<Shared>>,
-    method: Method,
     path: Result<Path<(String, String)>, PathRejection>,
-    request_headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
     let answer = async {
         let Path((service, id)) = path.map_err(bad_path)?;
-        let op = match method {
+        let op = match parts.method {
             Method::GET | Method::HEAD => Operation::Retrieve,
             Method::PUT => Operation::Configure,
             Method::DELETE => Operation::Unprovision,
-            _ => return Err(method_error(&method)),
+            _ => return Err(method_error(&parts.method)),
         };
-        handle(&shared, op, &service, Some(&id), &request_headers, body).await
+        handle(&shared, op, &service, Some(&id), &parts.headers, body).await
     };
-    with_transaction(answer.await, &request_headers)
+    with_transaction(answer.await, &parts.headers)
 }
 
 async fn handle(
@@ -107,18 +107,17 @@ async fn handle(
         Error::not_found(format!("this endpoint has no service `{}`", clean(service)))
     })?;
     let ctx = context(shared, request_headers)?;
+    let limit = shared.app.body_limit;
     let resource = match (op, id) {
-        (Operation::Provision | Operation::Configure, _) => {
-            let mut resource = read_json(request_headers, body, shared.app.body_limit).await?;
-            if let Some(id) = id {
-                check_id(&mut resource, id)?;
-            }
-            resource
+        (Operation::Provision, _) => read_body(request_headers, body, limit).await?,
+        (Operation::Configure, Some(id)) => {
+            let body = read_body(request_headers, body, limit).await?;
+            Bytes::from(with_id(&body, id)?)
         }
-        (_, Some(id)) => ctx.controller().resource(id).await?,
+        (_, Some(id)) => ctx.controller().fetch(id).await?,
         (_, None) => return Err(Error::bad_request("the operation needs a resource id")),
     };
-    let (outcome, resource) = service.handler.call(op, resource, &ctx).await?;
+    let (outcome, resource) = service.handler.call(op, &resource, &ctx).await?;
     Ok(answer(op, &outcome, resource))
 }
 
@@ -159,8 +158,8 @@ fn context(shared: &Shared, request_headers: &HeaderMap) -> Result<Context> {
     })
 }
 
-/// Reads a JSON object body of at most `limit` bytes.
-async fn read_json(request_headers: &HeaderMap, body: Body, limit: usize) -> Result<Value> {
+/// Reads a body of at most `limit` bytes.
+async fn read_body(request_headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
     let too_large = || {
         Error::with(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -190,55 +189,55 @@ async fn read_json(request_headers: &HeaderMap, body: Body, limit: usize) -> Res
             ));
         }
     };
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    Ok(bytes)
+}
+
+/// A configure body names the resource of its URL (or none, and gets that one).
+fn with_id(body: &[u8], id: &str) -> Result<Vec<u8>> {
+    let invalid =
+        |message: String| Error::with(StatusCode::BAD_REQUEST, "InvalidResource", message);
+    let mut resource: Value = serde_json::from_slice(body).map_err(|e| {
         Error::with(
             StatusCode::BAD_REQUEST,
             "InvalidJson",
             format!("the body is not valid JSON: {e}"),
         )
     })?;
-    if !value.is_object() {
-        return Err(Error::with(
-            StatusCode::BAD_REQUEST,
-            "InvalidResource",
-            "the body must be a JSON object (a resource)",
+    let Some(object) = resource.as_object_mut() else {
+        return Err(invalid(
+            "the body must be a JSON object (a resource)".into(),
         ));
-    }
-    Ok(value)
-}
-
-/// A configure body names the resource of its URL, or no resource at all.
-fn check_id(resource: &mut Value, id: &str) -> Result<()> {
-    let Some(aps) = resource.as_object_mut().map(|r| {
-        r.entry("aps")
-            .or_insert_with(|| Value::Object(Default::default()))
-    }) else {
-        return Ok(());
     };
-    let Some(aps) = aps.as_object_mut() else {
-        return Err(Error::with(
-            StatusCode::BAD_REQUEST,
-            "InvalidResource",
-            "`aps` must be an object",
-        ));
+    let Some(aps) = object
+        .entry("aps")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+    else {
+        return Err(invalid("`aps` must be an object".into()));
     };
     match aps.get("id") {
-        Some(Value::String(body_id)) if body_id != id => Err(Error::bad_request(format!(
-            "the body is resource `{}` but the URL names `{}`",
-            clean(body_id),
-            clean(id)
-        ))),
+        Some(Value::String(body_id)) if body_id != id => {
+            return Err(Error::bad_request(format!(
+                "the body is resource `{}` but the URL names `{}`",
+                clean(body_id),
+                clean(id)
+            )));
+        }
         _ => {
             aps.insert("id".into(), Value::String(id.to_owned()));
-            Ok(())
         }
     }
+    Ok(serde_json::to_vec(&resource)?)
 }
 
 /// The HTTP answer for an outcome.
-fn answer(op: Operation, outcome: &Outcome, resource: Value) -> Response {
+fn answer(op: Operation, outcome: &Outcome, resource: Vec<u8>) -> Response {
+    let json = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
     if let (Some(message), Some(secs)) = (outcome.message(), outcome.recheck_secs()) {
-        let mut response = (StatusCode::ACCEPTED, axum::Json(resource)).into_response();
+        let mut response = (StatusCode::ACCEPTED, json, resource).into_response();
         let h = response.headers_mut();
         h.insert(headers::INFO, header_text(message));
         h.insert(headers::RETRY_TIMEOUT, HeaderValue::from(secs));
@@ -246,9 +245,9 @@ fn answer(op: Operation, outcome: &Outcome, resource: Value) -> Response {
     }
     match op {
         Operation::Unprovision => StatusCode::NO_CONTENT.into_response(),
-        Operation::Provision => (StatusCode::CREATED, axum::Json(resource)).into_response(),
+        Operation::Provision => (StatusCode::CREATED, json, resource).into_response(),
         Operation::Retrieve | Operation::Configure => {
-            (StatusCode::OK, axum::Json(resource)).into_response()
+            (StatusCode::OK, json, resource).into_response()
         }
     }
 }

@@ -71,14 +71,22 @@ fn span(request: &Request) -> tracing::Span {
     )
 }
 
-/// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`). Does nothing when the
-/// program set up a subscriber already.
-pub(crate) fn init() {
+/// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`). Lines are written by a
+/// background thread, so a request never waits for the terminal or the log file; keep the
+/// returned guard until the program ends, so the last lines are flushed. Answers `None` when
+/// the program set up a subscriber already.
+pub(crate) fn init() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(writer)
+        .with_ansi(ansi)
+        .try_init()
+        .ok()
+        .map(|()| guard)
 }

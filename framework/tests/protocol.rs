@@ -286,7 +286,11 @@ async fn malformed_json_and_non_objects_are_400() {
         .await
         .unwrap();
     error(r, StatusCode::BAD_REQUEST, "InvalidResource").await;
-    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let deep = format!(
+        "{{\"quota\": 1, \"deep\": {}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     let r = rig
         .request(Method::POST, "/mailbox/")
         .body(deep)

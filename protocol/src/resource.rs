@@ -96,11 +96,16 @@ impl Status {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     /// The meta object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "meta_object")]
     pub aps: Aps,
     /// Properties that the resource type does not declare, kept so they are echoed back.
     #[serde(flatten)]
     pub unknown: Map<String, Value>,
+}
+
+/// Reads `aps`, naming it in errors: inside a flattened struct serde loses the path.
+fn meta_object<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Aps, D::Error> {
+    Aps::deserialize(deserializer).map_err(|e| serde::de::Error::custom(format!("`aps`: {e}")))
 }
 
 impl Resource {
