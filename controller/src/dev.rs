@@ -180,6 +180,12 @@ fn show(task: &Task, shown_description: &mut Option<String>, started: Instant, m
     );
     // Terminal output is best effort: a closed stdout must not stop the controller.
     let _ = if tty {
+        // A line longer than the terminal wraps, and `\r` would then redraw only its last row.
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(80usize);
+        let line: String = line.chars().take(width.saturating_sub(1)).collect();
         write!(out, "\r\x1b[2K{line}")
     } else {
         writeln!(out, "{line}")

@@ -89,13 +89,13 @@ pub(crate) fn apply(
         Ok(reply) => reply,
         Err(Unreachable(why)) => {
             record.work.failures += 1;
-            let delay = backoff(record.work.failures);
+            let delay = scale.apply(backoff(record.work.failures));
             record.task.output = Some(format!(
-                "The endpoint could not be reached ({why}); attempt {}, trying again in {} s",
+                "The endpoint could not be reached ({why}); attempt {}, trying again in {:.1} s",
                 record.task.attempts,
-                delay.as_secs().max(1)
+                delay.as_secs_f64()
             ));
-            return wait(record, scale.apply(delay), ResourceChange::Keep);
+            return wait(record, delay, ResourceChange::Keep);
         }
     };
     record.work.failures = 0;

@@ -138,10 +138,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             state,
             limit,
         } => {
-            let mut query = format!("limit={limit}");
-            if let Some(state) = state {
-                query.push_str(&format!("&state={state}"));
+            let mut query = url::form_urlencoded::Serializer::new(format!("limit={limit}"));
+            if let Some(state) = &state {
+                query.append_pair("state", state);
             }
+            let query = query.finish();
             for task in Client::new(&target.url).tasks(&query).await? {
                 println!(
                     "{}  {:<9}  {}  {}",
