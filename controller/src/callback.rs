@@ -210,7 +210,10 @@ impl Callbacks {
         let failure = match result {
             Ok(response) if response.status().is_success() => None,
             Ok(response) => Some(format!("answered {}", response.status())),
-            Err(error) => Some(format!("not reachable: {}", redact_error(&error))),
+            Err(error) => Some(format!(
+                "not reachable: {}",
+                crate::endpoint::describe(&error)
+            )),
         };
         let stored = match failure {
             None => {
@@ -239,22 +242,6 @@ impl Callbacks {
             tracing::error!(%error, "could not record the callback's delivery");
         }
     }
-}
-
-fn redact_error(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out"
-    } else {
-        "request failed"
-    }
-    .to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -197,7 +197,7 @@ fn reply(status: u16, head: &HeaderMap, body: Bytes) -> Reply {
 }
 
 /// A transport error with its causes, without the URL (which may carry a token).
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

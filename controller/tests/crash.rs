@@ -16,7 +16,7 @@ use aps_controller::{Client, Secret, State};
 use common::{Receiver, Scripted, THING, eventually, serve};
 use rand::Rng;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 const TASKS: usize = 40;
@@ -80,16 +80,7 @@ async fn kill_9_at_random_moments_loses_nothing_acknowledged() {
     let mut child = spawn(addr, &db, &secret);
     ready(&client).await;
 
-    let zip = common::zip_of(&Scripted::model());
-    let package: Value = reqwest::Client::new()
-        .post(format!("http://{addr}/api/v1/packages"))
-        .body(zip)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let package = common::upload(&format!("http://{addr}")).await;
     let package: Uuid = package["id"].as_str().unwrap().parse().unwrap();
     let install = client.install(package, &endpoint, json!({})).await.unwrap();
     let app = client.wait(install.id, |_| {}).await.unwrap().application;

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{THING, http, provision, scripted, scripted_with, thing};
+use common::{THING, get, http, provision, scripted, scripted_with, thing};
 use reqwest::Method;
 use serde_json::json;
 
@@ -142,14 +142,7 @@ async fn endpoint_4xx_passes_through_and_5xx_is_502_with_the_task() {
         assert_eq!(status, 502, "{body}");
         assert_eq!(body["code"], 502);
         assert_eq!(body["task"]["state"], "failure");
-        let (_, _, resource) = http(
-            &c,
-            Method::GET,
-            body["task"]["resource"]["href"].as_str().unwrap(),
-            None,
-            &[],
-        )
-        .await;
+        let (_, _, resource) = get(&c, body["task"]["resource"]["href"].as_str().unwrap()).await;
         assert_eq!(
             resource["aps"]["status"], "aps:provisioning",
             "a failure keeps the transitional status"
@@ -178,7 +171,7 @@ async fn configure_answers_200_and_unprovision_204_and_removes_the_resource() {
     assert_eq!(configured["aps"]["status"], "aps:ready");
     let (status, _, body) = http(&c, Method::DELETE, &href, None, &[]).await;
     assert_eq!(status, 204, "{body}");
-    let (status, _, _) = http(&c, Method::GET, &href, None, &[]).await;
+    let (status, _, _) = get(&c, &href).await;
     assert_eq!(status, 404);
     let methods: Vec<Method> = endpoint.calls().iter().map(|c| c.method.clone()).collect();
     assert!(methods.contains(&Method::PUT) && methods.contains(&Method::DELETE));
@@ -200,14 +193,7 @@ async fn configure_answers_200_and_unprovision_204_and_removes_the_resource() {
         .wait(task["id"].as_str().unwrap().parse().unwrap(), |_| {})
         .await
         .unwrap();
-    let (status, _, _) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks/{}/result", done.id),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _, _) = get(&c, &format!("/api/v1/tasks/{}/result", done.id)).await;
     assert_eq!(status, 204);
 }
 

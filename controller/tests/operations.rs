@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use aps_controller::State;
-use common::{Scripted, THING, http, provision, scripted, scripted_with, thing};
+use common::{Scripted, THING, get, http, provision, scripted, scripted_with, thing};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -130,7 +130,7 @@ async fn packages_are_imported_from_zips_and_instances_installed() {
     assert_eq!(app["package"], package["id"]);
     assert_eq!(app["root"]["aps"]["status"], "aps:ready");
     assert_eq!(app["root"]["size"], 3);
-    let (_, _, listed) = http(&c, Method::GET, "/api/v1/applications", None, &[]).await;
+    let (_, _, listed) = get(&c, "/api/v1/applications").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     let (status, _, one) = http(
         &c,
@@ -186,16 +186,7 @@ async fn connection_failures_are_retried_with_backoff_until_the_endpoint_answers
     let addr = free.local_addr().unwrap();
     drop(free);
     let url = c.controller().url();
-    let zip = common::zip_of(&Scripted::model());
-    let package: Value = reqwest::Client::new()
-        .post(format!("{url}/api/v1/packages"))
-        .body(zip)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let package = common::upload(&url).await;
     let install =
         json!({"package": package["id"], "endpoint": format!("http://{addr}"), "timeout": 0});
     let (_, _, task) = http(&c, Method::POST, "/api/v1/applications", Some(install), &[]).await;

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aps_controller::State;
-use common::{THING, http, provision, scripted, scripted_with};
+use common::{THING, get, http, provision, scripted, scripted_with};
 use reqwest::Method;
 use serde_json::json;
 
@@ -100,31 +100,18 @@ async fn a_202_without_a_usable_retry_timeout_rechecks_after_30_seconds() {
 
 #[tokio::test]
 async fn long_polls_wait_for_a_change_and_time_out_unchanged() {
-    let (c, _) = scripted_with(aps_controller::Controller::builder().time_scale(10.0)).await;
-    let task = c
-        .client()
-        .provision(c.application(), THING, json!({"plan": ["accept", "done"]}))
-        .await
-        .unwrap();
-    let running = c
-        .client()
-        .poll(task.id, task.revision + 1, 5)
-        .await
-        .unwrap();
+    let (c, running) = common::running(10.0).await;
     assert_eq!(running.state, State::Running);
-    let id = task.id;
+    let id = running.id;
     let lm = running.last_modified.to_string();
     // Unchanged for 1 s: answers after the poll timeout with the same task.
     let started = Instant::now();
-    let (status, _, same) = http(
+    let (status, _, same) = get(
         &c,
-        Method::GET,
         &format!(
             "/api/v1/tasks/{id}?poll_timeout=1&since_revision={}",
             running.revision
         ),
-        None,
-        &[],
     )
     .await;
     assert_eq!(status, 200);
@@ -133,12 +120,9 @@ async fn long_polls_wait_for_a_change_and_time_out_unchanged() {
     // last_modified, with or without >=, wakes on the next change (the recheck after 3 s).
     for prefix in ["", "%3E%3D"] {
         let lm = lm.replace('+', "%2B");
-        let (status, _, changed) = http(
+        let (status, _, changed) = get(
             &c,
-            Method::GET,
             &format!("/api/v1/tasks/{id}?poll_timeout=10&last_modified={prefix}{lm}"),
-            None,
-            &[],
         )
         .await;
         assert_eq!(status, 200);
@@ -148,12 +132,9 @@ async fn long_polls_wait_for_a_change_and_time_out_unchanged() {
         );
     }
     // An ended task answers at once when the client has not seen the end, else waits.
-    let (_, _, ended) = http(
+    let (_, _, ended) = get(
         &c,
-        Method::GET,
         &format!("/api/v1/tasks/{id}?poll_timeout=1&since_revision=1"),
-        None,
-        &[],
     )
     .await;
     assert_eq!(ended["state"], "success");
@@ -161,26 +142,10 @@ async fn long_polls_wait_for_a_change_and_time_out_unchanged() {
 
 #[tokio::test]
 async fn a_long_poll_without_last_modified_waits_for_the_next_change() {
-    let (c, _) = scripted_with(aps_controller::Controller::builder().time_scale(15.0)).await;
-    let task = c
-        .client()
-        .provision(c.application(), THING, json!({"plan": ["accept", "done"]}))
-        .await
-        .unwrap();
-    let running = c
-        .client()
-        .poll(task.id, task.revision + 1, 5)
-        .await
-        .unwrap();
+    let (c, running) = common::running(15.0).await;
+    let task = &running;
     let started = Instant::now();
-    let (_, _, next) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks/{}?poll_timeout=30", task.id),
-        None,
-        &[],
-    )
-    .await;
+    let (_, _, next) = get(&c, &format!("/api/v1/tasks/{}?poll_timeout=30", task.id)).await;
     assert!(next["revision"].as_u64().unwrap() > running.revision);
     assert!(
         started.elapsed() >= Duration::from_millis(500),
@@ -203,14 +168,7 @@ async fn bad_poll_parameters_are_400_in_the_aps_shape() {
         "poll_timeout=5&last_modified=yesterday",
         "poll_timeout=5&since_revision=x",
     ] {
-        let (status, _, body) = http(
-            &c,
-            Method::GET,
-            &format!("/api/v1/tasks/{}?{query}", task.id),
-            None,
-            &[],
-        )
-        .await;
+        let (status, _, body) = get(&c, &format!("/api/v1/tasks/{}?{query}", task.id)).await;
         assert_eq!(status, 400, "{query}");
         assert_eq!(body["code"], 400);
         assert!(body["error"].is_string() && body["message"].is_string());
@@ -225,25 +183,11 @@ async fn status_and_result_follow_the_task() {
         .provision(c.application(), THING, json!({"plan": ["accept", "done"]}))
         .await
         .unwrap();
-    let (status, headers, body) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks/{}/result", task.id),
-        None,
-        &[],
-    )
-    .await;
+    let (status, headers, body) = get(&c, &format!("/api/v1/tasks/{}/result", task.id)).await;
     assert_eq!(status, 202);
     assert!(headers.contains_key("retry-after"));
     assert_eq!(body["id"], task.id.to_string());
-    let (status, _, s) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks/{}/status", task.id),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _, s) = get(&c, &format!("/api/v1/tasks/{}/status", task.id)).await;
     assert_eq!(status, 200);
     let keys: Vec<&String> = s.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 6, "{s}");
@@ -258,17 +202,10 @@ async fn status_and_result_follow_the_task() {
         assert!(s.get(key).is_some());
     }
     let done = c.wait(&task).await.unwrap();
-    let (status, _, resource) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks/{}/result", done.id),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _, resource) = get(&c, &format!("/api/v1/tasks/{}/result", done.id)).await;
     assert_eq!(status, 200);
     assert_eq!(resource["aps"]["status"], "aps:ready");
-    let (_, _, stored) = http(&c, Method::GET, &done.resource.href, None, &[]).await;
+    let (_, _, stored) = get(&c, &done.resource.href).await;
     assert_eq!(stored["aps"]["status"], "aps:ready");
 }
 
@@ -298,14 +235,7 @@ async fn cancel_stops_the_task() {
     )
     .await;
     assert_eq!(status, 409, "{body}");
-    let (status, _, _) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks/{id}/result"),
-        None,
-        &[],
-    )
-    .await;
+    let (status, _, _) = get(&c, &format!("/api/v1/tasks/{id}/result")).await;
     assert_eq!(status, 409);
 }
 
@@ -320,7 +250,7 @@ async fn tasks_are_listed_newest_first_with_filters_and_pages() {
     for id in &ids {
         c.client().wait(id.parse().unwrap(), |_| {}).await.unwrap();
     }
-    let (_, _, page) = http(&c, Method::GET, "/api/v1/tasks?limit=3", None, &[]).await;
+    let (_, _, page) = get(&c, "/api/v1/tasks?limit=3").await;
     let listed: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -329,45 +259,28 @@ async fn tasks_are_listed_newest_first_with_filters_and_pages() {
         .collect();
     assert_eq!(listed, [&ids[4], &ids[3], &ids[2]].map(String::as_str));
     let next = page["next"].as_str().unwrap();
-    let (_, _, rest) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks?limit=3&next={next}"),
-        None,
-        &[],
-    )
-    .await;
+    let (_, _, rest) = get(&c, &format!("/api/v1/tasks?limit=3&next={next}")).await;
     assert_eq!(
         rest["items"].as_array().unwrap().len(),
         3,
         "two provisions and the install"
     );
     assert!(rest.get("next").is_none());
-    let (_, _, ok) = http(&c, Method::GET, "/api/v1/tasks?state=success", None, &[]).await;
+    let (_, _, ok) = get(&c, "/api/v1/tasks?state=success").await;
     assert_eq!(ok["items"].as_array().unwrap().len(), 6);
-    let (_, _, none) = http(&c, Method::GET, "/api/v1/tasks?state=running", None, &[]).await;
+    let (_, _, none) = get(&c, "/api/v1/tasks?state=running").await;
     assert_eq!(none["items"], json!([]));
     let one = c.client().task(ids[0].parse().unwrap()).await.unwrap();
-    let (_, _, mine) = http(
-        &c,
-        Method::GET,
-        &format!("/api/v1/tasks?resource={}", one.resource.id),
-        None,
-        &[],
-    )
-    .await;
+    let (_, _, mine) = get(&c, &format!("/api/v1/tasks?resource={}", one.resource.id)).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    let (status, _, _) = http(&c, Method::GET, "/api/v1/tasks?state=sleeping", None, &[]).await;
+    let (status, _, _) = get(&c, "/api/v1/tasks?state=sleeping").await;
     assert_eq!(status, 400);
-    let (_, _, resources) = http(
+    let (_, _, resources) = get(
         &c,
-        Method::GET,
         &format!(
             "/api/v1/resources?application={}&type={THING}",
             c.application()
         ),
-        None,
-        &[],
     )
     .await;
     assert_eq!(resources["items"].as_array().unwrap().len(), 5);

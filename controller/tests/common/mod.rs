@@ -283,6 +283,11 @@ pub async fn http(
     (status, headers, body)
 }
 
+/// `GET` against a controller: status, headers, JSON body.
+pub async fn get(c: &TestController, path: &str) -> (u16, HeaderMap, Value) {
+    http(c, Method::GET, path, None, &[]).await
+}
+
 /// An `.app.zip` of a package model (APP-META.xml and the schemas it names).
 pub fn zip_of(model: &PackageModel) -> Vec<u8> {
     let mut cursor = std::io::Cursor::new(Vec::new());
@@ -366,4 +371,36 @@ pub async fn provision(
         b.extend(e);
     }
     http(c, Method::POST, "/api/v1/resources", Some(body), &[]).await
+}
+
+/// Uploads the scripted package as an `.app.zip` to the controller at `base`; answers the
+/// package JSON.
+pub async fn upload(base: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/packages"))
+        .body(zip_of(&Scripted::model()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A test controller at `time_scale` with a `thing` whose provisioning has answered 202 once
+/// and will be done at the first recheck.
+pub async fn running(time_scale: f64) -> (TestController, aps_controller::Task) {
+    let (c, _) = scripted_with(Controller::builder().time_scale(time_scale)).await;
+    let plan = json!({"plan": ["accept", "done"]});
+    let task = c
+        .client()
+        .provision(c.application(), THING, plan)
+        .await
+        .unwrap();
+    let running = c
+        .client()
+        .poll(task.id, task.revision + 1, 5)
+        .await
+        .unwrap();
+    (c, running)
 }
