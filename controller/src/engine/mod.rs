@@ -155,6 +155,8 @@ impl Engine {
     /// Cancels a task: no more rechecks.
     pub(crate) async fn cancel(&self, id: Uuid) -> Result<Canceled, StoreError> {
         if let Some(slot) = self.slots.get(id) {
+            let transaction = slot.record.lock().await.work.transaction_id;
+            let span = tracing::info_span!("task", %transaction, task = %id);
             let changed = self
                 .change(&slot, |r| {
                     outcome::cancel(r);
@@ -163,6 +165,7 @@ impl Engine {
                         next: None,
                     }
                 })
+                .instrument(span)
                 .await?;
             if changed {
                 return Ok(Canceled::Now(slot.watch.borrow().clone()));
@@ -260,7 +263,7 @@ impl Engine {
         let answer = self.endpoints.call(&call).await;
         match &answer {
             Ok(reply) => {
-                tracing::info!(%phase, status = reply.status, info = ?reply.info, "endpoint answered")
+                tracing::debug!(%phase, status = reply.status, info = ?reply.info, "endpoint answered")
             }
             Err(error) => tracing::warn!(%phase, %error, "endpoint not reachable"),
         }
