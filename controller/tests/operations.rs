@@ -225,3 +225,48 @@ async fn a_task_fails_when_its_deadline_passes() {
     assert_eq!(done.state, State::Failure);
     assert_eq!(done.error.unwrap().error, "DeadlineExceeded");
 }
+
+#[tokio::test]
+async fn an_unfinished_task_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("controller.db");
+    let endpoint = common::serve(Scripted::default().router()).await;
+    let start = |scale: f64| {
+        aps_controller::Controller::builder()
+            .database(db.to_string_lossy())
+            .listen("127.0.0.1:0".parse().unwrap())
+            .time_scale(scale)
+            .start()
+    };
+    // Real time: the recheck is 30 s away when the controller stops.
+    let first = start(1.0).await.unwrap();
+    let package = first.import(&Scripted::model()).await.unwrap();
+    let install = first
+        .client()
+        .install(package.id, &endpoint, json!({}))
+        .await
+        .unwrap();
+    let app = first
+        .client()
+        .wait(install.id, |_| {})
+        .await
+        .unwrap()
+        .application;
+    let task = first
+        .client()
+        .provision(app, THING, json!({"plan": ["accept", "done"]}))
+        .await
+        .unwrap();
+    let running = first
+        .client()
+        .poll(task.id, task.revision + 1, 5)
+        .await
+        .unwrap();
+    assert_eq!(running.state, State::Running);
+    drop(first);
+    let second = start(1000.0).await.unwrap();
+    let done = second.client().wait(task.id, |_| {}).await.unwrap();
+    assert_eq!(done.state, State::Success);
+    assert!(done.revision > running.revision);
+    assert_eq!(done.description.as_deref(), Some("step 1"));
+}

@@ -113,10 +113,16 @@ impl Engine {
         let records = self.store.unfinished().await?;
         let count = records.len();
         for record in records {
-            let delay = record
+            // A restart with a shorter time scale should not wait out a delay scaled the old way.
+            let remaining = record
                 .task
                 .next_check
                 .map_or(Duration::ZERO, Timestamp::from_now);
+            let rescaled = record
+                .task
+                .retry_after
+                .map(|secs| self.config.time_scale.apply(Duration::from_secs(secs)));
+            let delay = rescaled.map_or(remaining, |d| remaining.min(d));
             let id = record.task.id;
             self.slots.insert(record);
             self.scheduler.at(Instant::now() + delay, id);
