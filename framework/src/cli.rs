@@ -27,6 +27,10 @@ enum Command<A: Args> {
     Serve(ServeArgs<A>),
     /// Write APP-META.xml and schemas/ for packaging.
     Meta(MetaArgs<A>),
+    /// Run the endpoint with an embedded controller: install an instance, provision one
+    /// resource, and show its task live.
+    #[cfg(feature = "dev")]
+    Dev(crate::dev::DevArgs<A>),
 }
 
 #[derive(Args, Debug)]
@@ -106,7 +110,12 @@ pub fn run(app: App) -> ExitCode {
 /// * `meta --out DIR`: writes `APP-META.xml` and `schemas/`.
 pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     let cli = Cli::<A>::parse();
-    let _logs = crate::trace::init();
+    // `dev` draws a live task view on the terminal: keep request lines out of it.
+    #[cfg(feature = "dev")]
+    let quiet = matches!(cli.command, Some(Command::Dev(_)));
+    #[cfg(not(feature = "dev"))]
+    let quiet = false;
+    let _logs = crate::trace::init(if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
@@ -119,6 +128,11 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
             };
             let app = build(args.app);
             runtime.block_on(serve(&app, args.listen, &args.base_path, tls))
+        }
+        #[cfg(feature = "dev")]
+        Command::Dev(args) => {
+            let app = build(args.app);
+            runtime.block_on(crate::dev::run(&app, args.dev))
         }
         Command::Meta(args) => {
             let app = build(args.app);
@@ -156,7 +170,7 @@ async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>)
     }
 }
 
-fn fail(message: &str) -> ExitCode {
+pub(crate) fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
 }

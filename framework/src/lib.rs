@@ -45,14 +45,17 @@
 //!   into your type so unknown properties are echoed back, never dropped.
 //! * [`register!`] and [`app!`]: register types and build the [`App`] from Cargo's metadata; or
 //!   list them with [`App::service`].
-//! * [`run`] / [`run_with`]: the command line (`serve`, `meta`); or [`App::router`] to serve it
-//!   yourself.
+//! * [`run`] / [`run_with`]: the command line (`serve`, `meta`, and with the `dev` feature
+//!   `dev`: the endpoint plus an embedded controller); or [`App::router`] to serve it yourself.
+//! * `testkit` (with the `dev` feature): a real controller inside your tests.
 #![warn(missing_docs)]
 
 mod app;
 mod cli;
 mod client;
 mod context;
+#[cfg(feature = "dev")]
+mod dev;
 mod error;
 mod limits;
 mod outcome;
@@ -61,6 +64,8 @@ mod registry;
 mod routes;
 mod schema;
 mod serve;
+#[cfg(feature = "dev")]
+pub mod testkit;
 mod tls;
 mod trace;
 

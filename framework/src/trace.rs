@@ -71,13 +71,13 @@ fn span(request: &Request) -> tracing::Span {
     )
 }
 
-/// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`). Lines are written by a
+/// Sets up logging to stderr, filtered by `RUST_LOG` (default `level`). Lines are written by a
 /// background thread, so a request never waits for the terminal or the log file; keep the
 /// returned guard until the program ends, so the last lines are flushed. Answers `None` when
 /// the program set up a subscriber already.
-pub(crate) fn init() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+pub(crate) fn init(level: &str) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)

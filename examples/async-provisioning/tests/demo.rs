@@ -249,3 +249,51 @@ fn unusable_tls_files_stop_the_binary_with_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn dev_installs_provisions_and_shows_the_task_until_it_succeeds() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+        .args(["dev", "--time-scale", "1000", "--seed", "5", "--data-dir"])
+        .arg(data.path())
+        .stdout(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = Vec::new();
+    while let Ok(line) = lines.recv_timeout(std::time::Duration::from_secs(60)) {
+        let done = line.starts_with("Controller API: http://127.0.0.1:");
+        shown.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let stopped = child.wait().unwrap();
+    let shown = shown.join("\n");
+    assert!(
+        shown.contains("Provisioning \"provisionable\" for APS application async-provisioning"),
+        "{shown}"
+    );
+    assert!(shown.contains("Provisioning the resource"), "{shown}");
+    assert!(shown.contains("success"), "{shown}");
+    assert!(
+        shown.contains("Controller API: http://127.0.0.1:"),
+        "{shown}"
+    );
+    assert!(stopped.success(), "Ctrl-C ends dev cleanly: {stopped:?}");
+    assert!(data.path().join("controller.db").exists());
+}
