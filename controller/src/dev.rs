@@ -171,11 +171,15 @@ fn show(task: &Task, shown_description: &mut Option<String>, started: Instant, m
         }
         let _ = writeln!(out, "  {}", task.description.as_deref().unwrap_or_default());
     }
+    let output = match (&task.output, task.state.is_terminal()) {
+        (Some(output), _) => format!(" · {output}"),
+        (None, false) => " · waiting for the endpoint".to_owned(),
+        (None, true) => String::new(),
+    };
     let line = format!(
-        "{} {} · {} · {:.1} s",
+        "{} {}{output} · {:.1} s",
         mark.unwrap_or('·'),
         task.state.as_str(),
-        task.output.as_deref().unwrap_or("waiting for the endpoint"),
         started.elapsed().as_secs_f64()
     );
     // Terminal output is best effort: a closed stdout must not stop the controller.

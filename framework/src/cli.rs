@@ -115,7 +115,12 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     let quiet = matches!(cli.command, Some(Command::Dev(_)));
     #[cfg(not(feature = "dev"))]
     let quiet = false;
-    let _logs = crate::trace::init(if quiet { "warn" } else { "info" });
+    // The controller's start-up notice (the time scale) is shown by `dev` itself.
+    let _logs = crate::trace::init(if quiet {
+        "warn,aps_controller::controller=error"
+    } else {
+        "info"
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
