@@ -64,6 +64,24 @@ impl Client {
         }
     }
 
+    /// A client of the controller at `base` that also trusts the CA certificates in `ca_pem`
+    /// (the controller's own CA, for its TLS API). Unusable PEM is ignored with a warning.
+    pub fn trusting(base: &str, ca_pem: &str) -> Self {
+        let mut builder = reqwest::Client::builder();
+        match reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes()) {
+            Ok(certs) => {
+                for cert in certs {
+                    builder = builder.add_root_certificate(cert);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the CA certificate is not usable"),
+        }
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: builder.build().unwrap_or_else(|_| reqwest::Client::new()),
+        }
+    }
+
     /// Sends a request to a path of the controller (e.g. `/api/v1/tasks`).
     pub async fn send(
         &self,

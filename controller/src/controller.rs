@@ -16,12 +16,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use crate::Error;
 use crate::api::{self, Api};
@@ -31,7 +31,9 @@ use crate::client::Client;
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
 use crate::package::{PackageInfo, PackageModel};
+use crate::serve::Server;
 use crate::store::Store;
+use crate::tls::Authority;
 
 /// Settings of a controller to start; every one has a default.
 #[derive(Debug, Clone)]
@@ -43,6 +45,12 @@ pub struct ControllerBuilder {
     task_deadline: Duration,
     webhook_secret: Option<Secret>,
     routers: HashMap<String, Router>,
+    data_dir: Option<PathBuf>,
+    tls: bool,
+    tls_names: Vec<String>,
+    endpoint_ca: Option<PathBuf>,
+    callback_hosts: Option<Vec<String>>,
+    max_requests: usize,
 }
 
 impl Default for ControllerBuilder {
@@ -55,6 +63,12 @@ impl Default for ControllerBuilder {
             task_deadline: Duration::from_secs(7 * 24 * 3600),
             webhook_secret: None,
             routers: HashMap::new(),
+            data_dir: None,
+            tls: false,
+            tls_names: Vec::new(),
+            endpoint_ca: None,
+            callback_hosts: None,
+            max_requests: api::DEFAULT_MAX_REQUESTS,
         }
     }
 }
@@ -110,8 +124,78 @@ impl ControllerBuilder {
         self
     }
 
+    /// Where the certificates are kept (`tls/` below it). Default: the database's directory.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves the API over TLS with the controller's certificate (default: plain HTTP, for
+    /// development). Over TLS, `/aps/2` is open only to the instance certificates it issued.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// Names (DNS names or IP addresses) the controller's certificate is made for besides
+    /// `localhost`, `127.0.0.1` and `::1`; used when the certificate is first made.
+    pub fn tls_names(mut self, names: Vec<String>) -> Self {
+        self.tls_names = names;
+        self
+    }
+
+    /// A PEM file of CA certificates that https endpoints' certificates must be signed by.
+    /// Without it, any endpoint certificate is accepted (endpoints are usually self-signed) and
+    /// the controller warns once per endpoint.
+    pub fn endpoint_ca(mut self, pem_file: impl Into<PathBuf>) -> Self {
+        self.endpoint_ca = Some(pem_file.into());
+        self
+    }
+
+    /// The only hosts a `callbackURL` may name (default: any).
+    pub fn callback_hosts(mut self, hosts: Vec<String>) -> Self {
+        self.callback_hosts = Some(hosts);
+        self
+    }
+
+    /// How many API requests are served at once; more are answered 503 with `Retry-After`
+    /// (default 1024).
+    pub fn max_requests(mut self, requests: usize) -> Self {
+        self.max_requests = requests;
+        self
+    }
+
+    /// The data directory: the one given, else the database file's directory.
+    fn resolved_data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        let path = self
+            .database
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or_default();
+        match Path::new(path).parent() {
+            Some(parent) if !path.contains(":memory:") && !parent.as_os_str().is_empty() => {
+                parent.to_owned()
+            }
+            _ => PathBuf::from("."),
+        }
+    }
+
     /// Opens the database, resumes unfinished tasks and callbacks, and starts serving.
     pub async fn start(self) -> Result<Controller, Error> {
+        let data_dir = self.resolved_data_dir();
+        let authority = Arc::new(Authority::open(&data_dir, &self.tls_names)?);
+        let endpoint_ca = match &self.endpoint_ca {
+            Some(path) => Some(std::fs::read(path).map_err(|source| {
+                crate::tls::TlsError::File {
+                    path: path.clone(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
         let store = Store::open(&self.database).await?;
         let fresh = Secret::generate().to_string();
         let (secret, secret_is_new) = match self.webhook_secret {
@@ -130,7 +214,14 @@ impl ControllerBuilder {
                 scale.factor()
             );
         }
-        let endpoints = Endpoints::new(&format!("http://{addr}"), self.routers)?;
+        let scheme = if self.tls { "https" } else { "http" };
+        let url = format!("{scheme}://{addr}");
+        let endpoints = Endpoints::new(
+            &url,
+            self.routers,
+            authority.clone(),
+            endpoint_ca.as_deref(),
+        )?;
         let callbacks = Callbacks::start(store.clone(), secret.clone(), scale)?;
         let config = Config {
             time_scale: scale,
@@ -139,18 +230,25 @@ impl ControllerBuilder {
         let engine = Engine::start(store, endpoints, callbacks.clone(), config);
         let tasks = engine.resume().await?;
         let owed = callbacks.resume().await?;
-        tracing::info!(%addr, resumed_tasks = tasks, owed_callbacks = owed, "controller started");
+        tracing::info!(%url, resumed_tasks = tasks, owed_callbacks = owed, "controller started");
+        if !self.tls {
+            tracing::warn!("serving plain HTTP: for development only (endpoints name themselves with APS-Instance-ID)");
+        }
         let app = api::router(Api {
             engine: engine.clone(),
             sync_timeout: self.sync_timeout,
-        });
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the API server stopped");
-            }
-        });
+            authority: authority.clone(),
+            callback_hosts: self.callback_hosts.map(Arc::new),
+        }, self.max_requests);
+        let tls = match self.tls {
+            true => Some(authority.server_config()?),
+            false => None,
+        };
+        let server = Server::spawn(listener.into_std()?, app, tls)?;
         Ok(Controller {
             addr,
+            url,
+            authority,
             engine,
             secret,
             secret_is_new,
@@ -162,10 +260,12 @@ impl ControllerBuilder {
 /// A running controller. Dropping it stops the API server and the schedulers.
 pub struct Controller {
     addr: SocketAddr,
+    url: String,
+    authority: Arc<Authority>,
     engine: Arc<Engine>,
     secret: Secret,
     secret_is_new: bool,
-    server: JoinHandle<()>,
+    server: Server,
 }
 
 impl Controller {
@@ -179,14 +279,21 @@ impl Controller {
         self.addr
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:6308` (the API is under `/api/v1`).
+    /// The base URL, e.g. `http://127.0.0.1:6308`, or `https://…` over TLS (the API is
+    /// under `/api/v1`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.url.clone()
     }
 
-    /// A client of this controller's API.
+    /// The controller's CA certificate (PEM): what clients of the TLS API trust, and what
+    /// signed every certificate the controller issued.
+    pub fn ca_pem(&self) -> &str {
+        self.authority.ca_pem()
+    }
+
+    /// A client of this controller's API (trusting its CA).
     pub fn client(&self) -> Client {
-        Client::new(&self.url())
+        Client::trusting(&self.url(), self.ca_pem())
     }
 
     /// The webhook secret that signs callbacks.
@@ -207,7 +314,7 @@ impl Controller {
 
 impl Drop for Controller {
     fn drop(&mut self) {
-        self.server.abort();
+        self.server.stop();
         self.engine.stop();
     }
 }

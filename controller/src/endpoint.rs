@@ -5,8 +5,18 @@
 //! the request to an in-process `axum::Router` (the test kit does this: no socket, no port). The
 //! engine sees the same [`Reply`] either way, and a transport failure is an
 //! [`Unreachable`] error, which the engine retries, never an answer.
+//!
+//! An install carries the instance's credentials in `aps.x509` (see [`crate::tls`]); they are
+//! added here, on the way out, so they are never part of a stored task or resource, and an
+//! `aps.x509` an endpoint echoes back is dropped from its answer. Over https the controller
+//! presents its own certificate as client certificate. It trusts the endpoint's certificate
+//! when the configured CA file (`--endpoint-ca`) signed it; without one it accepts any
+//! certificate (endpoints are usually self-signed) and warns once per endpoint. Redirects are
+//! never followed and an answer body is read up to [`MAX_BODY`] bytes, with or without
+//! `Content-Length`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use aps_protocol::headers::{self, Phase, text_of};
@@ -14,14 +24,16 @@ use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use crate::tls::Authority;
+
 /// The delay a 202 without a usable `APS-Retry-Timeout` gets, in seconds.
 pub(crate) const DEFAULT_RETRY_SECS: u64 = 30;
-/// The largest answer body read from an endpoint.
-const MAX_BODY: usize = 16 * 1024 * 1024;
+/// The largest answer body read from an endpoint; a longer one counts as a failed call.
+pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long one call may take before it counts as a connection failure.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -37,6 +49,8 @@ pub(crate) struct Call<'a> {
     pub instance: Uuid,
     pub transaction: Uuid,
     pub body: Option<&'a Value>,
+    /// Whether this is an instance install, whose body carries the instance's credentials.
+    pub install: bool,
 }
 
 /// What an endpoint answered.
@@ -61,33 +75,94 @@ pub(crate) struct Endpoints {
     http: reqwest::Client,
     routers: HashMap<String, Router>,
     controller_uri: HeaderValue,
+    authority: Arc<Authority>,
+    /// Whether endpoint certificates are checked against a configured CA.
+    verified: bool,
+    /// The https endpoints already warned about (their certificates are not checked).
+    warned: Arc<Mutex<HashSet<String>>>,
 }
+
+
 
 fn base_key(base: &str) -> &str {
     base.trim_end_matches('/')
 }
 
 impl Endpoints {
-    /// Endpoints reached over HTTP, except the in-process `routers` (by base URL).
+    /// Endpoints reached over HTTP(S), except the in-process `routers` (by base URL). Over
+    /// https the controller presents the `authority`'s certificate; `endpoint_ca` (PEM) is what
+    /// endpoint certificates must be signed by, or `None` to accept any (with a warning).
     pub(crate) fn new(
         controller_uri: &str,
         routers: HashMap<String, Router>,
+        authority: Arc<Authority>,
+        endpoint_ca: Option<&[u8]>,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let identity = reqwest::Identity::from_pem(authority.identity_pem().as_bytes())?;
+        let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(CALL_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .identity(identity);
+        http = match endpoint_ca {
+            Some(pem) => {
+                let mut http = http.tls_built_in_root_certs(false);
+                for cert in reqwest::Certificate::from_pem_bundle(pem)? {
+                    http = http.add_root_certificate(cert);
+                }
+                http
+            }
+            None => http.danger_accept_invalid_certs(true),
+        };
         let routers = routers
             .into_iter()
             .map(|(k, v)| (base_key(&k).to_owned(), v))
             .collect();
         let controller_uri = headers::header_text(controller_uri.trim_end_matches('/'));
         Ok(Self {
-            http,
+            http: http.build()?,
             routers,
             controller_uri,
+            authority,
+            verified: endpoint_ca.is_some(),
+            warned: Arc::default(),
         })
+    }
+
+    /// The body of a call as sent: an install's gets the instance's credentials.
+    fn body_of(&self, call: &Call<'_>) -> Result<Option<Bytes>, Unreachable> {
+        let Some(value) = call.body else {
+            return Ok(None);
+        };
+        if !call.install {
+            return Ok(Some(Bytes::from(value.to_string())));
+        }
+        let credentials = self.authority.instance(call.instance).map_err(|e| {
+            Unreachable(format!("cannot issue the instance's certificate: {e}"))
+        })?;
+        let mut value = value.clone();
+        if !value["aps"].is_object() {
+            value["aps"] = json!({});
+        }
+        value["aps"]["x509"] = json!({
+            "self": credentials.self_pem,
+            "controller": credentials.controller_pem,
+        });
+        Ok(Some(Bytes::from(value.to_string())))
+    }
+
+    /// Warns, once per endpoint, that an https endpoint's certificate is not checked.
+    fn warn_unverified(&self, base: &str) {
+        if self.verified || !base.starts_with("https:") {
+            return;
+        }
+        let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        if warned.insert(base.to_owned()) {
+            tracing::warn!(
+                endpoint = %crate::callback::redact(base),
+                "the endpoint's TLS certificate is accepted without checking it (no --endpoint-ca)"
+            );
+        }
     }
 
     /// Sends one call.
@@ -107,13 +182,13 @@ impl Endpoints {
             HeaderValue::from_static(call.phase.as_str()),
         );
         headers.insert(headers::VERSION, HeaderValue::from_static("2.0"));
-        let body = match call.body {
-            Some(value) => {
+        let body = match self.body_of(call)? {
+            Some(body) => {
                 headers.insert(
                     http::header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
                 );
-                Bytes::from(value.to_string())
+                body
             }
             None => Bytes::new(),
         };
@@ -130,7 +205,8 @@ impl Endpoints {
         body: Bytes,
     ) -> Result<Reply, Unreachable> {
         let url = format!("{}{}", base_key(call.base), call.path);
-        let response = self
+        self.warn_unverified(base_key(call.base));
+        let mut response = self
             .http
             .request(call.method.clone(), &url)
             .headers(headers)
@@ -140,17 +216,25 @@ impl Endpoints {
             .map_err(|e| Unreachable(describe(&e)))?;
         let status = response.status().as_u16();
         let head = response.headers().clone();
+        let too_large = || Unreachable(format!("answer larger than {MAX_BODY} bytes"));
         if response
             .content_length()
             .is_some_and(|n| n > MAX_BODY as u64)
         {
-            return Err(Unreachable(format!("answer larger than {MAX_BODY} bytes")));
+            return Err(too_large());
         }
-        let body = response
-            .bytes()
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| Unreachable(describe(&e)))?;
-        Ok(reply(status, &head, body))
+            .map_err(|e| Unreachable(describe(&e)))?
+        {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(reply(status, &head, Bytes::from(body)))
     }
 }
 
@@ -192,7 +276,28 @@ fn reply(status: u16, head: &HeaderMap, body: Bytes) -> Reply {
         status,
         info,
         retry_secs,
-        body,
+        body: without_credentials(body),
+    }
+}
+
+/// The body without an `aps.x509` the endpoint echoed back: credentials are never stored or
+/// shown. Bodies that do not mention `x509` are passed through untouched.
+fn without_credentials(body: Bytes) -> Bytes {
+    if !body.windows(4).any(|w| w == b"x509") {
+        return body;
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(mut value) => {
+            let removed = value
+                .get_mut("aps")
+                .and_then(Value::as_object_mut)
+                .and_then(|aps| aps.remove("x509"));
+            match removed {
+                Some(_) => Bytes::from(value.to_string()),
+                None => body,
+            }
+        }
+        Err(_) => body,
     }
 }
 
@@ -235,5 +340,15 @@ mod tests {
         assert_eq!(reply(202, &head, Bytes::new()).retry_secs, 1);
         head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static(" 7 "));
         assert_eq!(reply(202, &head, Bytes::new()).retry_secs, 7);
+    }
+
+    #[test]
+    fn echoed_credentials_are_dropped() {
+        let echoed = Bytes::from(r#"{"aps":{"id":"x","x509":{"self":"KEY"}},"n":1}"#);
+        let kept = reply(200, &HeaderMap::new(), echoed).body;
+        let kept: Value = serde_json::from_slice(&kept).unwrap();
+        assert_eq!(kept, json!({"aps": {"id": "x"}, "n": 1}));
+        let plain = Bytes::from_static(b"<html>x509</html>");
+        assert_eq!(reply(500, &HeaderMap::new(), plain.clone()).body, plain);
     }
 }

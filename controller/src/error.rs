@@ -5,6 +5,7 @@ use aps_protocol::ErrorBody;
 use crate::callback::BadSecret;
 use crate::package::ModelError;
 use crate::store::StoreError;
+use crate::tls::TlsError;
 
 /// What can go wrong when starting, embedding or talking to a controller.
 #[derive(Debug, thiserror::Error)]
@@ -30,4 +31,7 @@ pub enum Error {
     /// The webhook secret is malformed.
     #[error(transparent)]
     Secret(#[from] BadSecret),
+    /// The controller's certificates could not be made, read or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }

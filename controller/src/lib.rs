@@ -10,7 +10,8 @@
 //! How the pieces fit:
 //!
 //! * [`Controller`] (built with [`Controller::builder`]) opens the store, resumes unfinished
-//!   tasks and callbacks, and serves the API.
+//!   tasks and callbacks, and serves the API (plain HTTP, or TLS with the controller's own CA:
+//!   `tls` keeps the certificates, `serve` the connections).
 //! * `store` keeps all SQL; `engine` drives tasks (an in-memory timer heap schedules rechecks,
 //!   in-memory watch channels wake long polls); `endpoint` calls endpoints over HTTP or
 //!   in-process; `callback` delivers the outbox; `api` is the HTTP surface.
@@ -29,8 +30,10 @@ mod endpoint;
 mod engine;
 mod error;
 mod package;
+mod serve;
 mod store;
 mod task;
+mod tls;
 pub mod testkit;
 
 pub use callback::{BadSecret, Secret};
@@ -39,5 +42,6 @@ pub use clock::Timestamp;
 pub use controller::{Controller, ControllerBuilder};
 pub use error::Error;
 pub use package::{ModelError, PackageInfo, PackageModel, ServiceInfo};
-pub use store::StoreError;
+pub use store::{StoreError, StoreStats};
 pub use task::{Operation, State, Task, TaskResource, TaskStatus};
+pub use tls::TlsError;

@@ -2,8 +2,10 @@
 //!
 //! Every handler returns [`ApiError`] on failure: `{"code", "error", "message"}` with the HTTP
 //! status equal to `code`. The extractors here replace axum's own (whose rejections are plain
-//! text): [`JsonBody`] for request bodies, [`Id`] for ids in paths, and [`Params`] for query
-//! strings, which cannot fail at all.
+//! text): [`JsonBody`] for JSON request bodies, [`RawBody`] for others, [`Id`] for ids in
+//! paths, and [`Params`] for query strings, which cannot fail at all. A body must arrive within
+//! [`BODY_READ_TIMEOUT`] and within the route's size limit; JSON may nest at most
+//! [`MAX_DEPTH`] deep.
 
 use aps_protocol::ErrorBody;
 use axum::Json;
@@ -16,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::limits::BODY_READ_TIMEOUT;
 use crate::engine::OperationError;
 use crate::store::StoreError;
 
@@ -88,6 +91,85 @@ pub(crate) async fn wrong_method() -> ApiError {
     )
 }
 
+/// How deep JSON in a request may nest (objects and arrays).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// A request body, read within the route's size limit and [`BODY_READ_TIMEOUT`].
+pub(crate) struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
+        match read.await {
+            Ok(Ok(bytes)) => Ok(Self(bytes)),
+            Ok(Err(rejection)) => Err(ApiError::new(
+                rejection.status(),
+                "InvalidBody",
+                rejection.body_text(),
+            )),
+            Err(_) => Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                "The request body did not arrive in time",
+            )),
+        }
+    }
+}
+
+/// Whether JSON text nests deeper than `limit` (strings are skipped; invalid JSON is left to
+/// the parser).
+pub(crate) fn nests_deeper_than(text: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in text {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Reads JSON request bytes as `T`: an empty body reads as `null`.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        bytes
+    };
+    if nests_deeper_than(bytes, MAX_DEPTH) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidJson",
+            format!("The body nests deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidJson",
+            format!("The body is not valid: {e}"),
+        )
+    })
+}
+
 /// A JSON request body; an empty body reads as `null`.
 pub(crate) struct JsonBody<T>(pub T);
 
@@ -95,21 +177,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            ApiError::new(rejection.status(), "InvalidBody", rejection.body_text())
-        })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"null"
-        } else {
-            &bytes
-        };
-        serde_json::from_slice(bytes).map(JsonBody).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidJson",
-                format!("The body is not valid: {e}"),
-            )
-        })
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
     }
 }
 
@@ -152,5 +221,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
                 .into_owned()
                 .collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings() {
+        assert!(!nests_deeper_than(br#"{"a":[1,{"b":2}]}"#, 3));
+        assert!(nests_deeper_than(br#"{"a":[1,{"b":2}]}"#, 2));
+        assert!(!nests_deeper_than(br#"{"a":"[[[[\"[[[["}"#, 1));
+        assert!(nests_deeper_than(&[b'['; 65], MAX_DEPTH));
     }
 }

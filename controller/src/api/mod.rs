@@ -6,6 +6,7 @@
 mod answer;
 mod aps;
 mod error;
+mod limits;
 mod operations;
 mod packages;
 mod tasks;
@@ -18,9 +19,14 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::engine::Engine;
+use crate::tls::Authority;
+
+pub(crate) use limits::DEFAULT_MAX_REQUESTS;
 
 /// The largest package upload.
 const MAX_PACKAGE: usize = 256 * 1024 * 1024;
+/// The largest other request body.
+const MAX_BODY: usize = 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -28,10 +34,14 @@ pub(crate) struct Api {
     pub engine: Arc<Engine>,
     /// What `timeout: -1` waits.
     pub sync_timeout: Duration,
+    /// The certificates issued to instances, which `/aps/2` checks callers against.
+    pub authority: Arc<Authority>,
+    /// The only hosts a `callbackURL` may name; `None` allows any.
+    pub callback_hosts: Option<Arc<Vec<String>>>,
 }
 
-/// The controller's routes.
-pub(crate) fn router(api: Api) -> Router {
+/// The controller's routes, serving at most `max_requests` at once.
+pub(crate) fn router(api: Api, max_requests: usize) -> Router {
     Router::new()
         .route(
             "/api/v1/packages",
@@ -61,4 +71,9 @@ pub(crate) fn router(api: Api) -> Router {
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::Limits::new(max_requests),
+            limits::guard,
+        ))
 }

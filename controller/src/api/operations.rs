@@ -67,6 +67,23 @@ fn prefer(headers: &HeaderMap) -> Option<i64> {
         .find_map(|n| n.trim().parse().ok())
 }
 
+/// Checks a `callbackURL` against the allowed hosts (`--callback-hosts`), when there is a list.
+/// The URL itself is never echoed: its query may hold a token.
+fn allowed_callback(api: &Api, url: Option<&String>) -> Result<(), ApiError> {
+    let (Some(url), Some(hosts)) = (url, &api.callback_hosts) else {
+        return Ok(());
+    };
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    match host {
+        Some(host) if hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) => Ok(()),
+        _ => Err(ApiError::bad_request(
+            "callbackURL must name one of the hosts the controller allows",
+        )),
+    }
+}
+
 /// Answers for a started task, waiting as the request asked.
 async fn run(api: &Api, task: Task, wait: Wait) -> Result<Response, ApiError> {
     let Wait::For(limit) = wait else {
@@ -106,6 +123,7 @@ pub(crate) async fn install(
     JsonBody(req): JsonBody<InstallRequest>,
 ) -> Result<Response, ApiError> {
     let wait = Wait::of(req.timeout, &headers, api.sync_timeout)?;
+    allowed_callback(&api, req.callback_url.as_ref())?;
     let task = api
         .engine
         .install(req.package, req.endpoint, req.settings, req.callback_url)
@@ -159,6 +177,7 @@ pub(crate) async fn provision(
     JsonBody(req): JsonBody<ProvisionRequest>,
 ) -> Result<Response, ApiError> {
     let wait = Wait::of(req.timeout, &headers, api.sync_timeout)?;
+    allowed_callback(&api, req.callback_url.as_ref())?;
     let task = api
         .engine
         .provision(req.application, req.resource, req.callback_url)
@@ -181,6 +200,7 @@ pub(crate) async fn configure(
     JsonBody(req): JsonBody<ConfigureRequest>,
 ) -> Result<Response, ApiError> {
     let wait = Wait::of(req.timeout, &headers, api.sync_timeout)?;
+    allowed_callback(&api, req.callback_url.as_ref())?;
     let task = api
         .engine
         .configure(id, req.resource, req.callback_url)
@@ -212,6 +232,7 @@ pub(crate) async fn unprovision(
         })
         .transpose()?;
     let wait = Wait::of(req.timeout.or(query_timeout), &headers, api.sync_timeout)?;
+    allowed_callback(&api, req.callback_url.as_ref())?;
     let task = api.engine.unprovision(id, req.callback_url).await?;
     run(&api, task, wait).await
 }

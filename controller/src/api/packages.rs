@@ -1,17 +1,16 @@
 //! Package import: `POST /api/v1/packages` with an `.app.zip` body.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::Api;
-use super::error::ApiError;
+use super::error::{ApiError, RawBody};
 use crate::package::{PackageInfo, PackageModel};
 
 pub(crate) async fn import(
     State(api): State<Api>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<PackageInfo>), ApiError> {
     let package = aps_package::Package::read(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidPackage", e.to_string()))?;

@@ -265,6 +265,7 @@ impl Engine {
             phase,
             instance: task.application,
             transaction: record.work.transaction_id,
+            install: task.operation == Operation::Install,
         };
         let answer = self.endpoints.call(&call).await;
         match &answer {
