@@ -83,6 +83,22 @@ struct Target {
         default_value = "http://127.0.0.1:6308"
     )]
     url: String,
+    /// A CA certificate (PEM) to trust for an https controller, e.g. `{data dir}/tls/ca.crt`.
+    #[arg(long, env = "APS_CONTROLLER_CA")]
+    ca: Option<std::path::PathBuf>,
+}
+
+impl Target {
+    fn client(&self) -> anyhow::Result<Client> {
+        Ok(match &self.ca {
+            Some(path) => {
+                let pem = std::fs::read_to_string(path)
+                    .with_context(|| format!("--ca {}", path.display()))?;
+                Client::trusting(&self.url, &pem)
+            }
+            None => Client::new(&self.url),
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +125,26 @@ struct Serve {
     /// How long a task may run before it fails: seconds, or a number with s, m, h or d.
     #[arg(long, env = "APS_CONTROLLER_TASK_DEADLINE", default_value = "7d", value_parser = duration)]
     task_deadline: Duration,
+    /// Where the certificates are kept (`tls/`); default: the database's directory.
+    #[arg(long, env = "APS_CONTROLLER_DATA_DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// Serve the API over TLS with the controller's certificate (else plain HTTP, for
+    /// development).
+    #[arg(long, env = "APS_CONTROLLER_TLS")]
+    tls: bool,
+    /// Another name for the controller's certificate (used when it is first made).
+    #[arg(long = "tls-name", value_name = "NAME")]
+    tls_names: Vec<String>,
+    /// CA certificates (PEM) that https endpoints must present a certificate signed by; without
+    /// it any endpoint certificate is accepted, with a warning.
+    #[arg(long, env = "APS_CONTROLLER_ENDPOINT_CA")]
+    endpoint_ca: Option<std::path::PathBuf>,
+    /// The only hosts a callbackURL may name (comma-separated); default: any.
+    #[arg(long, env = "APS_CONTROLLER_CALLBACK_HOSTS", value_delimiter = ',')]
+    callback_hosts: Option<Vec<String>>,
+    /// How many API requests are served at once; more are answered 503.
+    #[arg(long, env = "APS_CONTROLLER_MAX_REQUESTS", default_value_t = 1024)]
+    max_requests: usize,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -143,7 +179,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 query.append_pair("state", state);
             }
             let query = query.finish();
-            for task in Client::new(&target.url).tasks(&query).await? {
+            for task in target.client()?.tasks(&query).await? {
                 println!(
                     "{}  {:<9}  {}  {}",
                     task.id,
@@ -157,14 +193,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Task {
             action: TaskAction::Show { target, id },
         } => {
-            let task = Client::new(&target.url).task(id).await?;
+            let task = target.client()?.task(id).await?;
             println!("{}", serde_json::to_string_pretty(&task)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Task {
             action: TaskAction::Wait { target, id },
         } => {
-            let task = aps_controller::dev::watch(&Client::new(&target.url), id).await?;
+            let task = aps_controller::dev::watch(&target.client()?, id).await?;
             Ok(exit_for(&task))
         }
         Command::Provision {
@@ -180,7 +216,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(timeout) = timeout {
                 body["timeout"] = json!(timeout);
             }
-            let answer = Client::new(&target.url)
+            let answer = target
+                .client()?
                 .send(Method::POST, "/api/v1/resources", Some(&body))
                 .await?;
             println!("{}", serde_json::to_string_pretty(&answer.body)?);
@@ -219,7 +256,19 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .database(&args.db)
         .time_scale(args.time_scale)
         .sync_timeout(Duration::from_secs(args.sync_timeout))
-        .task_deadline(args.task_deadline);
+        .task_deadline(args.task_deadline)
+        .tls(args.tls)
+        .tls_names(args.tls_names.clone())
+        .max_requests(args.max_requests);
+    if let Some(dir) = &args.data_dir {
+        builder = builder.data_dir(dir);
+    }
+    if let Some(ca) = &args.endpoint_ca {
+        builder = builder.endpoint_ca(ca);
+    }
+    if let Some(hosts) = &args.callback_hosts {
+        builder = builder.callback_hosts(hosts.clone());
+    }
     if let Some(secret) = &args.webhook_secret {
         builder = builder.webhook_secret(Secret::parse(secret).context("--webhook-secret")?);
     }
