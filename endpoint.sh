@@ -15,8 +15,8 @@ set -euo pipefail
 
 readonly DEFAULT_ROOT=/opt/aps-endpoints
 readonly DEFAULT_LISTEN=0.0.0.0:8080
-# Arguments `serve` needs to answer plain HTTP (e.g. --insecure-http, should the framework ask).
-readonly PLAIN_HTTP_ARGS=()
+# Arguments `serve` needs to answer plain HTTP: the framework asks for it explicitly.
+readonly PLAIN_HTTP_ARGS=(--insecure-http)
 # How long to wait for the endpoint to answer, in seconds.
 readonly WAIT_SECS=${APS_ENDPOINT_WAIT:-30}
 

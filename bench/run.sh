@@ -86,7 +86,7 @@ measure() {
 }
 
 # 1. Endpoint: the demo against a bare axum handler answering the same bytes.
-start demo env RUST_LOG=info "$bin/async-provisioning" serve --seed 1 --listen
+start demo env RUST_LOG=info "$bin/async-provisioning" serve --insecure-http --seed 1 --listen
 demo_port=$port
 start axum "$bin/bare-endpoint"
 axum_port=$port

@@ -1,6 +1,6 @@
 //! The application: its identity, its resource types, and what is built from them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +47,7 @@ pub struct App {
     pub(crate) body_limit: usize,
     pub(crate) max_concurrency: usize,
     pub(crate) request_timeout: Duration,
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 /// A resource type as the application serves it.
@@ -55,7 +56,7 @@ pub(crate) struct Service {
     pub(crate) id: String,
     /// As registered: absolute, or relative to the application id.
     type_id: &'static str,
-    root: bool,
+    pub(crate) root: bool,
     pub(crate) handler: Arc<dyn Handler>,
     schema: fn() -> schemars::Schema,
 }
@@ -83,6 +84,7 @@ impl App {
             body_limit: DEFAULT_BODY_LIMIT,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            data_dir: None,
         }
     }
 
@@ -178,6 +180,13 @@ impl App {
     /// answered 504. Long work belongs in the async phase: answer [`Outcome::accepted`](crate::Outcome::accepted).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets where the endpoint keeps instance credentials (`instances/{id}/x509.json`). Without
+    /// it they live in memory only, which suits tests.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
         self
     }
 

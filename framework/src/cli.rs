@@ -64,19 +64,32 @@ struct TlsArgs {
     #[arg(long, env = "APS_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Serve HTTPS with a self-signed certificate, made on first start and kept in --data-dir.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "insecure_http")]
     self_signed: bool,
+    /// Serve plain HTTP, without TLS or client certificates: for local development only.
+    #[arg(long, env = "APS_INSECURE_HTTP", conflicts_with = "tls_cert")]
+    insecure_http: bool,
 }
 
 impl TlsArgs {
-    fn load(&self, data_dir: &Path, listen: SocketAddr) -> Result<Option<Tls>, TlsError> {
-        match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => Tls::from_pem_files(cert, key).map(Some),
-            _ if self.self_signed => {
-                Tls::self_signed(data_dir, &[listen.ip().to_string()]).map(Some)
+    /// The TLS to serve with, or `None` for plain HTTP, which must be asked for.
+    fn load(&self, data_dir: &Path, listen: SocketAddr) -> Result<Option<Tls>, String> {
+        let loaded = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Tls::from_pem_files(cert, key),
+            _ if self.self_signed => Tls::self_signed(data_dir, &[listen.ip().to_string()]),
+            _ if self.insecure_http => return Ok(None),
+            _ => {
+                return Err(
+                    "an endpoint serves HTTPS: give --tls-cert and --tls-key, or \
+                            --self-signed; --insecure-http serves plain HTTP for local \
+                            development"
+                        .into(),
+                );
             }
-            _ => Ok(None),
-        }
+        };
+        loaded
+            .map(Some)
+            .map_err(|e: TlsError| format!("cannot set up TLS: {e}"))
     }
 }
 
@@ -129,9 +142,9 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
         Command::Serve(args) => {
             let tls = match args.tls.load(&args.data_dir, args.listen) {
                 Ok(tls) => tls,
-                Err(e) => return fail(&format!("cannot set up TLS: {e}")),
+                Err(e) => return fail(&e),
             };
-            let app = build(args.app);
+            let app = build(args.app).data_dir(&args.data_dir);
             runtime.block_on(serve(&app, args.listen, &args.base_path, tls))
         }
         #[cfg(feature = "dev")]
@@ -160,6 +173,12 @@ async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>)
     };
     let base = format!("/{}", base_path.trim_matches('/'));
     let scheme = if tls.is_some() { "https" } else { "http" };
+    if tls.is_none() {
+        tracing::warn!(
+            "serving plain HTTP (--insecure-http): no TLS and no client certificates, so anyone \
+             who reaches this port can act for any instance; for local development only"
+        );
+    }
     let name = app.meta().name;
     tracing::info!(
         "serving {name} at {scheme}://{listen}{}",

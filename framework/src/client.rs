@@ -39,14 +39,17 @@ impl ControllerClient {
         }
     }
 
-    /// A shared HTTP client with the framework's time-outs.
+    /// An HTTP client with the framework's time-outs, for instances without credentials.
     pub(crate) fn http() -> reqwest::Client {
+        Self::builder().build().unwrap_or_default()
+    }
+
+    /// The settings every client for the controller shares: time-outs, no redirects.
+    pub(crate) fn builder() -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .timeout(CALL_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default()
     }
 
     /// The controller's base URL.

@@ -54,11 +54,14 @@ mod app;
 mod cli;
 mod client;
 mod context;
+mod credentials;
 #[cfg(feature = "dev")]
 mod dev;
 mod error;
+mod files;
 mod limits;
 mod outcome;
+mod peer;
 mod provisionable;
 mod registry;
 mod routes;

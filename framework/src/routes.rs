@@ -19,6 +19,7 @@ use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -28,7 +29,9 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::app::Service;
+use crate::credentials::Instances;
 use crate::limits::{self, BODY_READ_TIMEOUT, Limits};
+use crate::peer::PeerCertificate;
 use crate::registry::Operation;
 use crate::{App, Context, ControllerClient, Error, Outcome, Result};
 
@@ -36,12 +39,14 @@ use crate::{App, Context, ControllerClient, Error, Outcome, Result};
 pub(crate) struct Shared {
     app: App,
     http: reqwest::Client,
+    instances: Instances,
 }
 
 /// The router of an application, with the services at `/{service}/…`.
 pub(crate) fn router(app: App) -> Router {
     let limits = Limits::new(app.max_concurrency, app.request_timeout);
     let shared = Arc::new(Shared {
+        instances: Instances::new(app.data_dir.as_deref()),
         app,
         http: ControllerClient::http(),
     });
@@ -63,15 +68,7 @@ async fn collection(
     let (parts, body) = request.into_parts();
     let answer = async {
         let Path(service) = path.map_err(bad_path)?;
-        handle(
-            &shared,
-            Operation::Provision,
-            &service,
-            None,
-            &parts.headers,
-            body,
-        )
-        .await
+        handle(&shared, Operation::Provision, &service, None, &parts, body).await
     };
     with_transaction(answer.await, &parts.headers)
 }
@@ -90,7 +87,7 @@ async fn item(
             Method::DELETE => Operation::Unprovision,
             _ => return Err(method_error(&parts.method)),
         };
-        handle(&shared, op, &service, Some(&id), &parts.headers, body).await
+        handle(&shared, op, &service, Some(&id), &parts, body).await
     };
     with_transaction(answer.await, &parts.headers)
 }
@@ -100,29 +97,52 @@ async fn handle(
     op: Operation,
     service: &str,
     id: Option<&str>,
-    request_headers: &HeaderMap,
+    request: &Parts,
     body: Body,
 ) -> Result<Response> {
     let service: &Service = shared.app.find(service).ok_or_else(|| {
         Error::not_found(format!("this endpoint has no service `{}`", clean(service)))
     })?;
-    let ctx = context(shared, request_headers)?;
+    let (instance_id, controller, phase) = aps_headers(&request.headers)?;
+    let peer = request.extensions.get::<PeerCertificate>();
     let limit = shared.app.body_limit;
-    let resource = match (op, id) {
-        (Operation::Provision, _) => read_body(request_headers, body, limit).await?,
-        (Operation::Configure, Some(id)) => {
-            let body = read_body(request_headers, body, limit).await?;
+    let installing = op == Operation::Provision && service.root && phase == Phase::Sync;
+    // An install's body is read first: the credentials it brings decide who may send it. Other
+    // requests are admitted (or not) before their body is read.
+    let (credentials, body) = if installing {
+        let sent = read_body(&request.headers, body, limit).await?;
+        let (credentials, kept) = shared.instances.install(instance_id, &sent, peer)?;
+        (credentials, Ok(Bytes::from(kept)))
+    } else {
+        (shared.instances.admit(instance_id, peer)?, Err(body))
+    };
+    let http = credentials.map_or_else(|| shared.http.clone(), |c| c.http.clone());
+    let ctx = Context {
+        instance_id,
+        transaction_id: request
+            .headers
+            .get(headers::TRANSACTION_ID)
+            .map_or_else(|| Uuid::new_v4().to_string(), text_of),
+        phase,
+        controller: ControllerClient::new(http, controller, instance_id),
+        state: shared.app.state.clone(),
+    };
+    let resource = match (body, op, id) {
+        (Ok(read), _, _) => read,
+        (Err(body), Operation::Provision, _) => read_body(&request.headers, body, limit).await?,
+        (Err(body), Operation::Configure, Some(id)) => {
+            let body = read_body(&request.headers, body, limit).await?;
             Bytes::from(with_id(&body, id)?)
         }
-        (_, Some(id)) => ctx.controller().fetch(id).await?,
-        (_, None) => return Err(Error::bad_request("the operation needs a resource id")),
+        (Err(_), _, Some(id)) => ctx.controller().fetch(id).await?,
+        (Err(_), _, None) => return Err(Error::bad_request("the operation needs a resource id")),
     };
     let (outcome, resource) = service.handler.call(op, &resource, &ctx).await?;
     Ok(answer(op, &outcome, resource))
 }
 
-/// The request's context, from its headers.
-fn context(shared: &Shared, request_headers: &HeaderMap) -> Result<Context> {
+/// The instance, the controller's URL and the phase, from the APS headers.
+fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
     let text = |name: &str| request_headers.get(name).map(text_of);
     let instance = text(headers::INSTANCE_ID).ok_or_else(|| missing_header("APS-Instance-ID"))?;
     let instance_id = Uuid::parse_str(instance.trim()).map_err(|_| {
@@ -149,13 +169,7 @@ fn context(shared: &Shared, request_headers: &HeaderMap) -> Result<Context> {
         })?;
     let phase = Phase::parse(text(headers::REQUEST_PHASE).as_deref())
         .map_err(|e| Error::with(StatusCode::BAD_REQUEST, "InvalidHeader", e.to_string()))?;
-    Ok(Context {
-        instance_id,
-        transaction_id: text(headers::TRANSACTION_ID).unwrap_or_else(|| Uuid::new_v4().to_string()),
-        phase,
-        controller: ControllerClient::new(shared.http.clone(), controller, instance_id),
-        state: shared.app.state.clone(),
-    })
+    Ok((instance_id, controller, phase))
 }
 
 /// Reads a body of at most `limit` bytes.

@@ -13,6 +13,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 
+use crate::peer::PeerAcceptor;
 use crate::{App, Tls};
 
 /// How long requests in flight may take to finish once the process is told to stop.
@@ -87,8 +88,8 @@ impl App {
             .into_make_service_with_connect_info::<SocketAddr>();
         match tls {
             Some(tls) => {
-                let mut server =
-                    axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(tls.config));
+                let acceptor = PeerAcceptor::new(RustlsConfig::from_config(tls.config));
+                let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
                 protect(server.http_builder());
                 server.handle(handle).serve(service).await
             }

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::files::write_private;
+use crate::peer::AnyClientCertificate;
+
 /// A server certificate and key, ready to serve HTTPS with [`App::serve_tls`](crate::App::serve_tls).
 #[derive(Clone, Debug)]
 pub struct Tls {
@@ -54,12 +57,13 @@ impl Tls {
             });
         }
         let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_error(key, &e))?;
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key_der)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        // Clients are asked for a certificate; which one may speak for an instance is decided
+        // per request (see `credentials`).
+        let config = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(Arc::new(AnyClientCertificate(provider)))
+            .with_single_cert(chain, key_der)?;
         Ok(Self {
             config: Arc::new(config),
             cert_path: cert.to_owned(),
@@ -81,8 +85,8 @@ impl Tls {
             ];
             subject.extend(names.iter().cloned());
             let made = rcgen::generate_simple_self_signed(subject)?;
-            std::fs::create_dir_all(&dir).map_err(|e| file_error(&dir, e))?;
-            write_private(&key, made.signing_key.serialize_pem().as_bytes())?;
+            write_private(&key, made.signing_key.serialize_pem().as_bytes())
+                .map_err(|e| file_error(&key, e))?;
             std::fs::write(&cert, made.cert.pem()).map_err(|e| file_error(&cert, e))?;
         }
         Self::from_pem_files(&cert, &key)
@@ -92,17 +96,6 @@ impl Tls {
     pub fn cert_path(&self) -> &Path {
         &self.cert_path
     }
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), TlsError> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| file_error(path, e))?;
-    file.write_all(contents).map_err(|e| file_error(path, e))
 }
 
 fn file_error(path: &Path, source: std::io::Error) -> TlsError {

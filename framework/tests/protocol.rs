@@ -139,12 +139,27 @@ async fn async_phase_reaches_the_twin_and_done_answers_201_with_the_resource() {
 async fn install_on_the_root_service_succeeds_at_once() {
     let rig = Rig::start().await;
     let globals = json!({"aps": {"id": "g1", "type": "http://example.com/mail/globals/1.0",
-                                 "x509": {"self": "PEM", "controller": "PEM"}}});
+                                 "subscription": "s1", "fromLater": {"kept": true}}});
     let r = rig
         .send(Method::POST, "/globals/", None, Some(globals.clone()))
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(r.json::<Value>().await.unwrap(), globals);
+}
+
+#[tokio::test]
+async fn an_install_with_unusable_credentials_is_400() {
+    let rig = Rig::start().await;
+    let globals = json!({"aps": {"id": "g1", "x509": {"self": "PEM", "controller": "PEM"}}});
+    let r = rig
+        .send(Method::POST, "/globals/", None, Some(globals))
+        .await;
+    error(r, StatusCode::BAD_REQUEST, "InvalidCredentials").await;
+    let globals = json!({"aps": {"id": "g1", "x509": "not an object"}});
+    let r = rig
+        .send(Method::POST, "/globals/", None, Some(globals))
+        .await;
+    error(r, StatusCode::BAD_REQUEST, "InvalidCredentials").await;
 }
 
 #[tokio::test]

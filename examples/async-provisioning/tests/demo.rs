@@ -193,7 +193,7 @@ impl Drop for Demo {
 
 #[tokio::test]
 async fn the_binary_serves_under_a_base_path() {
-    let demo = Demo::start(&["--seed", "1"]);
+    let demo = Demo::start(&["--insecure-http", "--seed", "1"]);
     demo.ready().await;
     let url = format!("http://127.0.0.1:{}/async-prov", demo.port);
     assert_eq!(
@@ -224,8 +224,28 @@ async fn the_binary_serves_https_with_a_self_signed_certificate_kept_in_the_data
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(response.headers()["aps-info"], "Provisioning the resource");
+    // Over TLS an instance exists only once its controller installed it with credentials
+    // (framework/tests/mtls.rs drives that); this one never was.
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("not installed"),
+        "{body}"
+    );
+}
+
+#[test]
+fn plain_http_must_be_asked_for() {
+    let output = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--insecure-http") && stderr.contains("--self-signed"),
+        "{stderr}"
+    );
 }
 
 #[test]
