@@ -188,12 +188,14 @@ impl ControllerBuilder {
         let data_dir = self.resolved_data_dir();
         let authority = Arc::new(Authority::open(&data_dir, &self.tls_names)?);
         let endpoint_ca = match &self.endpoint_ca {
-            Some(path) => Some(std::fs::read(path).map_err(|source| {
-                crate::tls::TlsError::File {
-                    path: path.clone(),
-                    source,
-                }
-            })?),
+            Some(path) => {
+                Some(
+                    std::fs::read(path).map_err(|source| crate::tls::TlsError::File {
+                        path: path.clone(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
         let store = Store::open(&self.database).await?;
@@ -232,14 +234,19 @@ impl ControllerBuilder {
         let owed = callbacks.resume().await?;
         tracing::info!(%url, resumed_tasks = tasks, owed_callbacks = owed, "controller started");
         if !self.tls {
-            tracing::warn!("serving plain HTTP: for development only (endpoints name themselves with APS-Instance-ID)");
+            tracing::warn!(
+                "serving plain HTTP: for development only (endpoints name themselves with APS-Instance-ID)"
+            );
         }
-        let app = api::router(Api {
-            engine: engine.clone(),
-            sync_timeout: self.sync_timeout,
-            authority: authority.clone(),
-            callback_hosts: self.callback_hosts.map(Arc::new),
-        }, self.max_requests);
+        let app = api::router(
+            Api {
+                engine: engine.clone(),
+                sync_timeout: self.sync_timeout,
+                authority: authority.clone(),
+                callback_hosts: self.callback_hosts.map(Arc::new),
+            },
+            self.max_requests,
+        );
         let tls = match self.tls {
             true => Some(authority.server_config()?),
             false => None,

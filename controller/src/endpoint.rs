@@ -82,8 +82,6 @@ pub(crate) struct Endpoints {
     warned: Arc<Mutex<HashSet<String>>>,
 }
 
-
-
 fn base_key(base: &str) -> &str {
     base.trim_end_matches('/')
 }
@@ -137,9 +135,10 @@ impl Endpoints {
         if !call.install {
             return Ok(Some(Bytes::from(value.to_string())));
         }
-        let credentials = self.authority.instance(call.instance).map_err(|e| {
-            Unreachable(format!("cannot issue the instance's certificate: {e}"))
-        })?;
+        let credentials = self
+            .authority
+            .instance(call.instance)
+            .map_err(|e| Unreachable(format!("cannot issue the instance's certificate: {e}")))?;
         let mut value = value.clone();
         if !value["aps"].is_object() {
             value["aps"] = json!({});

@@ -33,8 +33,8 @@ mod package;
 mod serve;
 mod store;
 mod task;
-mod tls;
 pub mod testkit;
+mod tls;
 
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};

@@ -171,10 +171,13 @@ impl Authority {
             let contents = format!("{}{}", cert.pem(), key.serialize_pem());
             // Written aside and moved in without replacing: two racing issuers agree on one.
             let parent = self.dir.join("instances");
-            let mut file = tempfile::NamedTempFile::new_in(&parent).map_err(|e| file_error(&parent, e))?;
+            let mut file =
+                tempfile::NamedTempFile::new_in(&parent).map_err(|e| file_error(&parent, e))?;
             file.write_all(contents.as_bytes())
                 .map_err(|e| file_error(file.path(), e))?;
-            file.as_file().sync_all().map_err(|e| file_error(&path, e))?;
+            file.as_file()
+                .sync_all()
+                .map_err(|e| file_error(&path, e))?;
             if let Err(error) = file.persist_noclobber(&path) {
                 if !path.exists() {
                     return Err(file_error(&path, error.error));
@@ -196,8 +199,8 @@ impl Authority {
         if !path.exists() {
             return Ok(None);
         }
-        let cert = CertificateDer::from_pem_slice(read(&path)?.as_bytes())
-            .map_err(|e| pem(&path, e))?;
+        let cert =
+            CertificateDer::from_pem_slice(read(&path)?.as_bytes()).map_err(|e| pem(&path, e))?;
         Ok(Some(cert))
     }
 
@@ -286,13 +289,25 @@ mod tests {
         let again = Authority::open(dir.path(), &[]).unwrap();
         assert_eq!(again.ca_pem(), first.ca_pem());
         assert_eq!(again.instance(id).unwrap(), creds);
-        assert!(again.instance_certificate(Uuid::new_v4()).unwrap().is_none());
+        assert!(
+            again
+                .instance_certificate(Uuid::new_v4())
+                .unwrap()
+                .is_none()
+        );
         assert!(again.server_config().is_ok());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            for key in ["tls/ca.key", "tls/controller.key", &format!("tls/instances/{id}.pem")] {
-                let mode = std::fs::metadata(dir.path().join(key)).unwrap().permissions().mode();
+            for key in [
+                "tls/ca.key",
+                "tls/controller.key",
+                &format!("tls/instances/{id}.pem"),
+            ] {
+                let mode = std::fs::metadata(dir.path().join(key))
+                    .unwrap()
+                    .permissions()
+                    .mode();
                 assert_eq!(mode & 0o077, 0, "{key} is private");
             }
         }

@@ -9,8 +9,8 @@
 use aps_protocol::Status;
 use aps_protocol::headers::{self, text_of};
 use axum::extract::State;
-use axum::{Extension, Json};
 use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
 use serde_json::Value;
 
 use super::Api;
