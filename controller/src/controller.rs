@@ -32,7 +32,7 @@ use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
 use crate::package::{PackageInfo, PackageModel};
 use crate::serve::Server;
-use crate::store::Store;
+use crate::store::{Store, StoreStats};
 use crate::tls::Authority;
 
 /// Settings of a controller to start; every one has a default.
@@ -316,6 +316,11 @@ impl Controller {
     /// Imports a package model (as the framework produces it, without a zip).
     pub async fn import(&self, model: &PackageModel) -> Result<PackageInfo, Error> {
         Ok(self.engine.import(model).await?)
+    }
+
+    /// What the store has done since this start: reads, task changes written, commits.
+    pub fn store_stats(&self) -> StoreStats {
+        self.engine.store().stats()
     }
 }
 

@@ -10,9 +10,11 @@
 //! single in-process writer never meets `SQLITE_BUSY` when a read inside a transaction turns
 //! into a write. Reads use their own pool.
 
+mod stats;
 mod tasks;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aps_protocol::{AppMeta, TypeSchema};
@@ -24,6 +26,7 @@ use uuid::Uuid;
 use crate::clock::Timestamp;
 use crate::package::PackageModel;
 
+pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
 
 /// Why the store could not do something.
@@ -68,6 +71,7 @@ pub(crate) struct ResourceRow {
 pub(crate) struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    counters: Arc<stats::Counters>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -100,7 +104,22 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            counters: Arc::default(),
+        })
+    }
+
+    /// What the store has done since it was opened.
+    pub(crate) fn stats(&self) -> StoreStats {
+        self.counters.snapshot()
+    }
+
+    /// The pool for reads, counted.
+    fn reader(&self) -> &SqlitePool {
+        self.counters.read();
+        &self.reader
     }
 
     /// A setting, stored the first time it is asked for: the value already stored wins over
@@ -144,7 +163,7 @@ impl Store {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT meta_xml, schemas FROM packages WHERE id = ?")
                 .bind(id.to_string())
-                .fetch_optional(&self.reader)
+                .fetch_optional(self.reader())
                 .await?;
         let Some((xml, schemas)) = row else {
             return Ok(None);
@@ -173,7 +192,7 @@ impl Store {
              WHERE ?1 IS NULL OR id = ?1 ORDER BY created, id",
         )
         .bind(id.map(|id| id.to_string()))
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|(id, package, endpoint, settings, root)| {
@@ -194,7 +213,7 @@ impl Store {
             "SELECT id, application_id, service, type_id, body FROM resources WHERE id = ?",
         )
         .bind(id.to_string())
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await?;
         row.map(|row| resource_row(&row)).transpose()
     }
@@ -212,7 +231,7 @@ impl Store {
         )
         .bind(application.map(|id| id.to_string()))
         .bind(type_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(resource_row).collect()
     }

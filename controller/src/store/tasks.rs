@@ -97,6 +97,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.counters.committed(1);
         Ok(())
     }
 
@@ -140,6 +141,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.counters.committed(1);
         Ok(())
     }
 
@@ -147,7 +149,7 @@ impl Store {
     pub(crate) async fn task(&self, id: Uuid) -> Result<Option<Record>, StoreError> {
         let row: Option<(String,)> = sqlx::query_as("SELECT record FROM tasks WHERE id = ?")
             .bind(id.to_string())
-            .fetch_optional(&self.reader)
+            .fetch_optional(self.reader())
             .await?;
         row.map(|(text,)| record_of(&text)).transpose()
     }
@@ -164,7 +166,7 @@ impl Store {
         .bind(filter.resource.map(|id| id.to_string()))
         .bind(filter.before)
         .bind(filter.limit)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|(seq, text)| Ok((*seq, record_of(text)?.task)))
@@ -176,7 +178,7 @@ impl Store {
         let rows: Vec<(String,)> = sqlx::query_as(&format!(
             "SELECT record FROM tasks WHERE {UNFINISHED} ORDER BY seq"
         ))
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(|(text,)| record_of(text)).collect()
     }
@@ -186,7 +188,7 @@ impl Store {
         let rows: Vec<(String, String, String, String, u32, String, String)> = sqlx::query_as(
             "SELECT id, task_id, url, body, attempts, next_attempt, created FROM outbox",
         )
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.into_iter()
             .map(|(id, task_id, url, body, attempts, next, created)| {
