@@ -13,7 +13,7 @@
 //! when the configured CA file (`--endpoint-ca`) signed it; without one it accepts any
 //! certificate (endpoints are usually self-signed) and warns once per endpoint. Redirects are
 //! never followed and an answer body is read up to [`MAX_BODY`] bytes, with or without
-//! `Content-Length`.
+//! `Content-Length`: a longer one fails the operation (502 `AnswerTooLarge`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -215,12 +215,11 @@ impl Endpoints {
             .map_err(|e| Unreachable(describe(&e)))?;
         let status = response.status().as_u16();
         let head = response.headers().clone();
-        let too_large = || Unreachable(format!("answer larger than {MAX_BODY} bytes"));
         if response
             .content_length()
             .is_some_and(|n| n > MAX_BODY as u64)
         {
-            return Err(too_large());
+            return Ok(too_large());
         }
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -229,7 +228,7 @@ impl Endpoints {
             .map_err(|e| Unreachable(describe(&e)))?
         {
             if body.len() + chunk.len() > MAX_BODY {
-                return Err(too_large());
+                return Ok(too_large());
             }
             body.extend_from_slice(&chunk);
         }
@@ -256,10 +255,26 @@ async fn in_process(
     };
     let status = response.status().as_u16();
     let head = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), MAX_BODY)
-        .await
-        .map_err(|e| Unreachable(e.to_string()))?;
-    Ok(reply(status, &head, body))
+    match axum::body::to_bytes(response.into_body(), MAX_BODY).await {
+        Ok(body) => Ok(reply(status, &head, body)),
+        Err(_) => Ok(too_large()),
+    }
+}
+
+/// The answer an endpoint is taken to have given when its body is over [`MAX_BODY`]: a broken
+/// endpoint, not a passing network fault, so the operation fails (502) instead of being retried.
+fn too_large() -> Reply {
+    let error = aps_protocol::ErrorBody::new(
+        502,
+        "AnswerTooLarge",
+        format!("The endpoint's answer is larger than {MAX_BODY} bytes"),
+    );
+    Reply {
+        status: 502,
+        info: None,
+        retry_secs: DEFAULT_RETRY_SECS,
+        body: Bytes::from(serde_json::to_vec(&error).unwrap_or_default()),
+    }
 }
 
 fn reply(status: u16, head: &HeaderMap, body: Bytes) -> Reply {
