@@ -1,6 +1,7 @@
 //! The real binary, killed with SIGKILL at random moments while dozens of tasks are in flight,
 //! restarted on the same database each time: every acknowledged task ends, every callback
-//! arrives, and no task's revision ever goes back.
+//! arrives, and no task's revision ever goes back. Once over plain HTTP and once with the API
+//! served over TLS (`--tls`).
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -22,7 +23,7 @@ use uuid::Uuid;
 const TASKS: usize = 40;
 const KILLS: usize = 4;
 
-fn spawn(addr: SocketAddr, db: &Path, secret: &str) -> Child {
+fn spawn(addr: SocketAddr, db: &Path, secret: &str, tls: bool) -> Child {
     Command::new(env!("CARGO_BIN_EXE_aps-controller"))
         .args([
             "serve",
@@ -33,6 +34,7 @@ fn spawn(addr: SocketAddr, db: &Path, secret: &str) -> Child {
             "--webhook-secret",
             secret,
         ])
+        .args(if tls { &["--tls"][..] } else { &[][..] })
         .arg("--db")
         .arg(format!("sqlite://{}", db.display()))
         .env("RUST_LOG", "warn")
@@ -64,8 +66,29 @@ fn observe(seen: &mut HashMap<Uuid, u64>, id: Uuid, revision: u64) {
     *before = revision;
 }
 
+/// The controller's CA certificate, once its first start has written it.
+async fn ca_of(dir: &Path) -> String {
+    let path = dir.join("tls").join("ca.crt");
+    let mut pem = String::new();
+    eventually(20, || {
+        pem = std::fs::read_to_string(&path).unwrap_or_default();
+        pem.contains("END CERTIFICATE")
+    })
+    .await;
+    pem
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_loses_nothing_acknowledged() {
+    crash_and_restart(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_random_moments_loses_nothing_acknowledged_over_tls() {
+    crash_and_restart(true).await;
+}
+
+async fn crash_and_restart(tls: bool) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
     let secret = Secret::generate().to_string();
@@ -76,11 +99,33 @@ async fn kill_9_at_random_moments_loses_nothing_acknowledged() {
     let endpoint = serve(Scripted::default().router()).await;
     let receiver = Receiver::default();
     let hook = format!("{}/hook?token=keep", serve(receiver.router()).await);
-    let client = Client::new(&format!("http://{addr}"));
-    let mut child = spawn(addr, &db, &secret);
+    let mut child = spawn(addr, &db, &secret, tls);
+    let (client, http) = if tls {
+        let ca = ca_of(dir.path()).await;
+        let root = reqwest::Certificate::from_pem(ca.as_bytes()).unwrap();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(root)
+            .build()
+            .unwrap();
+        (Client::trusting(&format!("https://{addr}"), &ca), http)
+    } else {
+        (
+            Client::new(&format!("http://{addr}")),
+            reqwest::Client::new(),
+        )
+    };
+    let base = format!("{}://{addr}", if tls { "https" } else { "http" });
     ready(&client).await;
 
-    let package = common::upload(&format!("http://{addr}")).await;
+    let package: serde_json::Value = http
+        .post(format!("{base}/api/v1/packages"))
+        .body(common::zip_of(&Scripted::model()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let package: Uuid = package["id"].as_str().unwrap().parse().unwrap();
     let install = client.install(package, &endpoint, json!({})).await.unwrap();
     let app = client.wait(install.id, |_| {}).await.unwrap().application;
@@ -116,7 +161,7 @@ async fn kill_9_at_random_moments_loses_nothing_acknowledged() {
             }
             child.kill().unwrap();
             child.wait().unwrap();
-            child = spawn(addr, &db, &secret);
+            child = spawn(addr, &db, &secret, tls);
             ready(&client).await;
         }
     }
