@@ -7,7 +7,9 @@ use std::time::Duration;
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
 use crate::context::State;
-use crate::limits::{DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT};
+use crate::limits::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT,
+};
 use crate::registry::{self, Handler, Registration};
 use crate::{Provisionable, schema};
 
@@ -47,6 +49,7 @@ pub struct App {
     pub(crate) body_limit: usize,
     pub(crate) max_concurrency: usize,
     pub(crate) request_timeout: Duration,
+    pub(crate) header_read_timeout: Duration,
     pub(crate) data_dir: Option<PathBuf>,
 }
 
@@ -84,6 +87,7 @@ impl App {
             body_limit: DEFAULT_BODY_LIMIT,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             data_dir: None,
         }
     }
@@ -180,6 +184,14 @@ impl App {
     /// answered 504. Long work belongs in the async phase: answer [`Outcome::accepted`](crate::Outcome::accepted).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a client may take to send a request head (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]); a slower one is disconnected, so idle or trickling
+    /// connections cannot pile up.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
         self
     }
 

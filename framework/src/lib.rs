@@ -80,7 +80,7 @@ pub use cli::{NoArgs, run, run_with};
 pub use client::ControllerClient;
 pub use context::Context;
 pub use error::{Error, Result};
-pub use limits::{DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT};
+pub use limits::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT};
 pub use outcome::Outcome;
 pub use provisionable::Provisionable;
 pub use tls::{Tls, TlsError};

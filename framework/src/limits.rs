@@ -18,8 +18,15 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 512;
 /// How long a request may run unless [`App::request_timeout`](crate::App::request_timeout)
 /// says otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a client may take to send a request head unless
+/// [`App::header_read_timeout`](crate::App::header_read_timeout) says otherwise.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request body.
 pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request head (request line and headers) the router serves.
+const MAX_HEAD: usize = 32 * 1024;
+/// The most headers a request may have.
+const MAX_HEADERS: usize = 100;
 
 /// The limits of one router.
 #[derive(Clone)]
@@ -37,8 +44,25 @@ impl Limits {
     }
 }
 
-/// Runs a request if a slot is free and within the time limit.
+/// Runs a request if its head is within bounds, a slot is free, and within the time limit.
 pub(crate) async fn guard(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    let head = request.uri().to_string().len()
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if head > MAX_HEAD || request.headers().len() > MAX_HEADERS {
+        return Error::with(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "HeadersTooLarge",
+            format!(
+                "a request may have {MAX_HEADERS} headers and {MAX_HEAD} bytes of request line \
+                 and headers"
+            ),
+        )
+        .into_response();
+    }
     let Ok(_slot) = limits.slots.clone().try_acquire_owned() else {
         let mut busy = Error::with(
             StatusCode::SERVICE_UNAVAILABLE,

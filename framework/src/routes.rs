@@ -143,8 +143,20 @@ async fn handle(
 
 /// The instance, the controller's URL and the phase, from the APS headers.
 fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
-    let text = |name: &str| request_headers.get(name).map(text_of);
-    let instance = text(headers::INSTANCE_ID).ok_or_else(|| missing_header("APS-Instance-ID"))?;
+    // A header given twice could be read one way here and another way by a proxy: refuse it.
+    let text = |name: &str| -> Result<Option<String>> {
+        let mut values = request_headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (Some(value), None) => Ok(Some(text_of(value))),
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(Error::with(
+                StatusCode::BAD_REQUEST,
+                "InvalidHeader",
+                format!("the {name} header is given more than once"),
+            )),
+        }
+    };
+    let instance = text(headers::INSTANCE_ID)?.ok_or_else(|| missing_header("APS-Instance-ID"))?;
     let instance_id = Uuid::parse_str(instance.trim()).map_err(|_| {
         Error::with(
             StatusCode::BAD_REQUEST,
@@ -153,7 +165,7 @@ fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
         )
     })?;
     let controller =
-        text(headers::CONTROLLER_URI).ok_or_else(|| missing_header("APS-Controller-URI"))?;
+        text(headers::CONTROLLER_URI)?.ok_or_else(|| missing_header("APS-Controller-URI"))?;
     let controller = Url::parse(controller.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
@@ -167,7 +179,7 @@ fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
                 ),
             )
         })?;
-    let phase = Phase::parse(text(headers::REQUEST_PHASE).as_deref())
+    let phase = Phase::parse(text(headers::REQUEST_PHASE)?.as_deref())
         .map_err(|e| Error::with(StatusCode::BAD_REQUEST, "InvalidHeader", e.to_string()))?;
     Ok((instance_id, controller, phase))
 }

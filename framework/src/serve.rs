@@ -1,8 +1,9 @@
 //! Serving an application over HTTP or HTTPS until the process is told to stop.
 //!
 //! Both go through one hyper server with the protections a public endpoint needs: a client has
-//! ten seconds to send its request head, heads are bounded, and the TLS handshake
-//! has its own time-out. Limits on bodies, request time and concurrency are the router's
+//! [`App::header_read_timeout`] to send its request head, the bytes read for a head are bounded
+//! (the router answers heads over 32 KiB with an APS-shaped 431), and the TLS handshake has its
+//! own time-out. Limits on bodies, request time and concurrency are the router's
 //! (see [`App::body_limit`], [`App::request_timeout`], [`App::max_concurrency`]).
 
 use std::net::{SocketAddr, TcpListener};
@@ -18,10 +19,11 @@ use crate::{App, Tls};
 
 /// How long requests in flight may take to finish once the process is told to stop.
 const GRACE: Duration = Duration::from_secs(10);
-/// How long a client may take to send the head of a request.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest request head (request line and headers) read from a connection.
-const MAX_HEAD: usize = 64 * 1024;
+/// The most hyper buffers for one request head; heads over the router's limit but under this
+/// one get an APS-shaped 431 instead of a bare one.
+const MAX_HEAD_BUFFER: usize = 256 * 1024;
+/// The most headers hyper parses in one request, for the same reason.
+const MAX_HEADERS_READ: usize = 4096;
 
 impl App {
     /// The application's router: services at `/{service}/…`, every answer in the APS shape.
@@ -90,12 +92,12 @@ impl App {
             Some(tls) => {
                 let acceptor = PeerAcceptor::new(RustlsConfig::from_config(tls.config));
                 let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
-                protect(server.http_builder());
+                protect(server.http_builder(), self.header_read_timeout);
                 server.handle(handle).serve(service).await
             }
             None => {
                 let mut server = axum_server::from_tcp(listener);
-                protect(server.http_builder());
+                protect(server.http_builder(), self.header_read_timeout);
                 server.handle(handle).serve(service).await
             }
         }
@@ -103,16 +105,17 @@ impl App {
 }
 
 /// Bounds what a connection may cost before a request reaches the router.
-fn protect(builder: &mut Builder<TokioExecutor>) {
+fn protect(builder: &mut Builder<TokioExecutor>, header_read_timeout: Duration) {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEAD);
+        .header_read_timeout(header_read_timeout)
+        .max_buf_size(MAX_HEAD_BUFFER)
+        .max_headers(MAX_HEADERS_READ);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(MAX_HEAD as u32)
+        .max_header_list_size(MAX_HEAD_BUFFER as u32)
         .max_concurrent_streams(256);
 }
 
