@@ -365,4 +365,33 @@ mod tests {
         let plain = Bytes::from_static(b"<html>x509</html>");
         assert_eq!(reply(500, &HeaderMap::new(), plain.clone()).body, plain);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_answer_is_read_without_panic(
+            status in 100u16..1000,
+            retry in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24),
+            info in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            echoed in proptest::prelude::any::<bool>(),
+        ) {
+            let mut head = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&retry) {
+                head.insert(headers::RETRY_TIMEOUT, value);
+            }
+            if let Ok(value) = HeaderValue::from_bytes(&info) {
+                head.insert(headers::INFO, value);
+            }
+            let mut body = body;
+            if echoed {
+                body.extend_from_slice(br#"{"aps":{"x509":{"self":"KEY"}}}"#);
+            }
+            let read = reply(status, &head, Bytes::from(body));
+            proptest::prop_assert!(read.retry_secs >= 1);
+            // Credentials echoed in a JSON answer never get through.
+            if echoed && serde_json::from_slice::<Value>(&read.body).is_ok() {
+                proptest::prop_assert!(!read.body.windows(3).any(|w| w == b"KEY"));
+            }
+        }
+    }
 }

@@ -235,4 +235,43 @@ mod tests {
         assert!(!nests_deeper_than(br#"{"a":"[[[[\"[[[["}"#, 1));
         assert!(nests_deeper_than(&[b'['; 65], MAX_DEPTH));
     }
+
+    fn depth(value: &serde_json::Value) -> usize {
+        match value {
+            serde_json::Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            serde_json::Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[\\[\\]{}\"\\\\a-z]{0,6}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(8, 64, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-z\\[{\"]{0,4}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_parsed_or_refused_with_400(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            if let Err(ApiError(body)) = parse_json::<serde_json::Value>(&bytes) {
+                proptest::prop_assert_eq!(body.code, 400);
+            }
+        }
+
+        #[test]
+        fn the_depth_check_agrees_with_the_parsed_value(value in json(), limit in 0usize..10) {
+            let text = value.to_string();
+            proptest::prop_assert_eq!(nests_deeper_than(text.as_bytes(), limit), depth(&value) > limit);
+        }
+    }
 }

@@ -301,4 +301,22 @@ mod tests {
             Wait::For(Duration::from_secs(7))
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_timeout_and_prefer_header_give_a_bounded_wait_or_400(
+            timeout in proptest::option::of(proptest::prelude::any::<i64>()),
+            prefer in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&prefer) {
+                headers.insert("prefer", value);
+            }
+            match Wait::of(timeout, &headers, Duration::from_secs(30)) {
+                Ok(Wait::For(limit)) => proptest::prop_assert!(limit <= MAX_WAIT),
+                Ok(Wait::Async) => {}
+                Err(ApiError(body)) => proptest::prop_assert_eq!(body.code, 400),
+            }
+        }
+    }
 }
