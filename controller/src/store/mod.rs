@@ -3,13 +3,16 @@
 //! [`Store`] keeps packages, application instances, resources, tasks and the callback outbox in
 //! SQLite (WAL, `synchronous = FULL`): a change is committed before the engine tells anyone of it,
 //! so a process killed at any moment loses nothing it acknowledged. Its methods are the whole
-//! interface the rest of the controller uses, and each is one transaction, so that another
-//! database (PostgreSQL) can stand behind the same methods.
+//! interface the rest of the controller uses, and each is atomic, so that another database
+//! (PostgreSQL) can stand behind the same methods.
 //!
-//! Writes go through a pool of one connection: SQLite allows one writer at a time anyway, and a
-//! single in-process writer never meets `SQLITE_BUSY` when a read inside a transaction turns
-//! into a write. Reads use their own pool.
+//! Task changes (a new task, a task's next state) are *group committed* ([`commit`]): the
+//! changes of many tasks share one transaction and one `fsync`, and each caller is answered
+//! only once that transaction has committed. Writes go through a pool of one connection:
+//! SQLite allows one writer at a time anyway, and a single in-process writer never meets
+//! `SQLITE_BUSY` when a read inside a transaction turns into a write. Reads use their own pool.
 
+mod commit;
 mod stats;
 mod tasks;
 
@@ -44,6 +47,12 @@ pub enum StoreError {
     /// The resource has an unfinished task.
     #[error("task {0} is still working on this resource")]
     Busy(Uuid),
+    /// The transaction that held the change did not commit (the whole batch failed).
+    #[error("database commit: {0}")]
+    Commit(String),
+    /// The store's writer has stopped (the controller is shutting down).
+    #[error("the store is closed")]
+    Closed,
 }
 
 /// An application instance, as stored.
@@ -71,6 +80,7 @@ pub(crate) struct ResourceRow {
 pub(crate) struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    committer: commit::Committer,
     counters: Arc<stats::Counters>,
 }
 
@@ -104,10 +114,12 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
+        let counters = Arc::<stats::Counters>::default();
         Ok(Self {
+            committer: commit::Committer::start(writer.clone(), counters.clone()),
             writer,
             reader,
-            counters: Arc::default(),
+            counters,
         })
     }
 

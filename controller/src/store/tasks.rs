@@ -3,9 +3,9 @@
 //! A task's change, the resource change it brings and the callback it owes are written in one
 //! transaction: a callback is owed exactly when the task has ended, even across a crash.
 
-use serde_json::Value;
 use uuid::Uuid;
 
+use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
 use super::{ApplicationRow, ResourceRow, Store, StoreError, corrupt, uuid};
 use crate::clock::Timestamp;
 use crate::task::{Record, State, Task};
@@ -44,11 +44,8 @@ pub(crate) struct TaskFilter {
     pub limit: u32,
 }
 
-const UNFINISHED: &str = "state IN ('queued', 'running')";
-
-fn record_text(record: &Record) -> Result<String, StoreError> {
-    serde_json::to_string(record).map_err(corrupt)
-}
+/// The condition of a task that has not ended.
+pub(super) const UNFINISHED: &str = "state IN ('queued', 'running')";
 
 fn record_of(text: &str) -> Result<Record, StoreError> {
     serde_json::from_str(text).map_err(corrupt)
@@ -63,42 +60,20 @@ impl Store {
         application: Option<&ApplicationRow>,
         resource: &ResourceRow,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let resource_id = resource.id.to_string();
-        let busy: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
-        ))
-        .bind(&resource_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((id,)) = busy {
-            return Err(StoreError::Busy(uuid(&id)?));
-        }
-        if let Some(app) = application {
-            sqlx::query(
-                "INSERT INTO applications (id, package_id, endpoint, settings, root_id, created)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(app.id.to_string())
-            .bind(app.package_id.to_string())
-            .bind(&app.endpoint)
-            .bind(app.settings.to_string())
-            .bind(app.root_id.to_string())
-            .bind(Timestamp::now().to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        put_resource(&mut tx, resource).await?;
-        sqlx::query("INSERT INTO tasks (id, resource_id, state, record) VALUES (?, ?, ?, ?)")
-            .bind(record.task.id.to_string())
-            .bind(&resource_id)
-            .bind(record.task.state.as_str())
-            .bind(record_text(record)?)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.counters.committed(1);
-        Ok(())
+        let application = application.map(|app| ApplicationText {
+            id: app.id.to_string(),
+            package_id: app.package_id.to_string(),
+            endpoint: app.endpoint.clone(),
+            settings: app.settings.to_string(),
+            root_id: app.root_id.to_string(),
+            created: Timestamp::now().to_string(),
+        });
+        let change = Change::Begin {
+            task: task_text(record)?,
+            application,
+            resource: resource_text(resource),
+        };
+        self.committer.commit(change).await
     }
 
     /// Stores a task's change with the resource change and the callback it brings.
@@ -108,41 +83,26 @@ impl Store {
         resource: &ResourceChange,
         callback: Option<&Outbox>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("UPDATE tasks SET state = ?, record = ? WHERE id = ?")
-            .bind(record.task.state.as_str())
-            .bind(record_text(record)?)
-            .bind(record.task.id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        match resource {
-            ResourceChange::Keep => {}
-            ResourceChange::Put(row) => put_resource(&mut tx, row).await?,
-            ResourceChange::Delete(id) => {
-                sqlx::query("DELETE FROM resources WHERE id = ?")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        if let Some(callback) = callback {
-            sqlx::query(
-                "INSERT OR IGNORE INTO outbox (id, task_id, url, body, attempts, next_attempt, created)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&callback.id)
-            .bind(callback.task_id.to_string())
-            .bind(&callback.url)
-            .bind(&callback.body)
-            .bind(callback.attempts)
-            .bind(callback.next_attempt.to_string())
-            .bind(callback.created.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        self.counters.committed(1);
-        Ok(())
+        let resource = match resource {
+            ResourceChange::Keep => None,
+            ResourceChange::Put(row) => Some(ResourceWrite::Put(resource_text(row))),
+            ResourceChange::Delete(id) => Some(ResourceWrite::Delete(id.to_string())),
+        };
+        let callback = callback.map(|c| OutboxText {
+            id: c.id.clone(),
+            task_id: c.task_id.to_string(),
+            url: c.url.clone(),
+            body: c.body.clone(),
+            attempts: c.attempts,
+            next_attempt: c.next_attempt.to_string(),
+            created: c.created.to_string(),
+        });
+        let change = Change::Save {
+            task: task_text(record)?,
+            resource,
+            callback,
+        };
+        self.committer.commit(change).await
     }
 
     /// A task with its work record.
@@ -226,22 +186,22 @@ impl Store {
     }
 }
 
-async fn put_resource(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    row: &ResourceRow,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO resources (id, application_id, service, type_id, body) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-    )
-    .bind(row.id.to_string())
-    .bind(row.application_id.to_string())
-    .bind(&row.service)
-    .bind(&row.type_id)
-    .bind(Value::to_string(&row.body))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+fn task_text(record: &Record) -> Result<TaskText, StoreError> {
+    Ok(TaskText {
+        id: record.task.id.to_string(),
+        state: record.task.state.as_str(),
+        record: serde_json::to_string(record).map_err(corrupt)?,
+    })
+}
+
+fn resource_text(row: &ResourceRow) -> ResourceText {
+    ResourceText {
+        id: row.id.to_string(),
+        application_id: row.application_id.to_string(),
+        service: row.service.clone(),
+        type_id: row.type_id.clone(),
+        body: row.body.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -271,9 +231,8 @@ mod tests {
         .unwrap()
     }
 
-    #[tokio::test]
-    async fn state_survives_reopening_the_file_and_one_task_per_resource() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A store on a fresh file, with a package and an application instance (not yet stored).
+    async fn fixture(dir: &tempfile::TempDir) -> (String, Store, ApplicationRow) {
         let url = format!("sqlite://{}", dir.path().join("s.db").display());
         let store = Store::open(&url).await.unwrap();
         let package = Uuid::new_v4();
@@ -295,13 +254,24 @@ mod tests {
             settings: json!({}),
             root_id: Uuid::new_v4(),
         };
-        let resource = ResourceRow {
+        (url, store, app)
+    }
+
+    fn resource(app: &ApplicationRow) -> ResourceRow {
+        ResourceRow {
             id: Uuid::new_v4(),
             application_id: app.id,
             service: "thing".into(),
             type_id: "http://t/thing/1.0".into(),
             body: json!({"aps": {}}),
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn state_survives_reopening_the_file_and_one_task_per_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, store, app) = fixture(&dir).await;
+        let resource = resource(&app);
         let first = record(resource.id, app.id);
         store.begin(&first, Some(&app), &resource).await.unwrap();
         let second = record(resource.id, app.id);
@@ -324,12 +294,64 @@ mod tests {
         assert_eq!(store.pending_callbacks().await.unwrap(), vec![owed.clone()]);
         assert!(store.resource(resource.id).await.unwrap().is_none());
         assert_eq!(
-            store.package(package).await.unwrap().unwrap().meta.name,
+            store
+                .package(app.package_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .meta
+                .name,
             "t"
         );
         store.callback_done(&owed.id).await.unwrap();
         assert!(store.pending_callbacks().await.unwrap().is_empty());
         assert_eq!(store.setting_or_insert("k", "a").await.unwrap(), "a");
         assert_eq!(store.setting_or_insert("k", "b").await.unwrap(), "a");
+    }
+
+    #[tokio::test]
+    async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, store, app) = fixture(&dir).await;
+        let taken = resource(&app);
+        let first = record(taken.id, app.id);
+        store.begin(&first, Some(&app), &taken).await.unwrap();
+        let starts: Vec<_> = (0..40)
+            .map(|i| {
+                let (store, app) = (store.clone(), app.clone());
+                let row = if i == 20 {
+                    taken.clone()
+                } else {
+                    resource(&app)
+                };
+                tokio::spawn(async move {
+                    let mut task = record(row.id, app.id);
+                    store.begin(&task, None, &row).await?;
+                    task.task.state = State::Running;
+                    task.touch();
+                    store.save(&task, &ResourceChange::Keep, None).await
+                })
+            })
+            .collect();
+        let mut busy = 0;
+        for start in starts {
+            match start.await.unwrap() {
+                Ok(()) => {}
+                Err(StoreError::Busy(task)) => {
+                    assert_eq!(task, first.task.id);
+                    busy += 1;
+                }
+                Err(other) => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(busy, 1);
+        assert_eq!(store.stats().task_writes, 1 + 39 * 2);
+        drop(store);
+
+        let store = Store::open(&url).await.unwrap();
+        let unfinished = store.unfinished().await.unwrap();
+        assert_eq!(unfinished.len(), 40);
+        let running = unfinished.iter().filter(|r| r.task.state == State::Running);
+        assert_eq!(running.count(), 39);
     }
 }

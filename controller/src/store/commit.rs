@@ -1,0 +1,272 @@
+//! Group commit: the task changes of many tasks, written in one SQLite transaction.
+//!
+//! With `synchronous = FULL` every commit waits for the disk (an `fsync` of the WAL), and that
+//! wait, not the SQL, is what a commit costs. So task changes do not commit one by one: callers
+//! hand a [`Change`] to one writer loop and wait. The loop takes every change that is waiting
+//! (up to [`MAX_BATCH`]), applies each inside a savepoint of one transaction, commits once,
+//! and only then answers every caller. A change is acknowledged only after the commit that
+//! holds it returned, so a process killed at any moment loses nothing it acknowledged, exactly
+//! as with one transaction per change; while one batch is on disk, the next one gathers.
+//!
+//! A new task that cannot start (its resource is busy, or its rows are refused) rolls back its
+//! own savepoint and leaves the rest of its batch alone. A saved change fails only when the
+//! database does; then the transaction is rolled back and every change of the batch gets the
+//! error (the engine retries its steps after a backoff).
+//!
+//! The SQL text of each change is rendered by its caller before it is queued, so the JSON work
+//! runs on the callers' threads and the loop only talks to SQLite.
+
+use std::sync::Arc;
+
+use sqlx::{Acquire, SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use super::stats::Counters;
+use super::tasks::UNFINISHED;
+use super::{StoreError, uuid};
+
+/// The most changes one transaction carries.
+const MAX_BATCH: usize = 512;
+
+/// A resource row, rendered for SQL.
+#[derive(Debug)]
+pub(super) struct ResourceText {
+    pub id: String,
+    pub application_id: String,
+    pub service: String,
+    pub type_id: String,
+    pub body: String,
+}
+
+/// An application instance row, rendered for SQL.
+#[derive(Debug)]
+pub(super) struct ApplicationText {
+    pub id: String,
+    pub package_id: String,
+    pub endpoint: String,
+    pub settings: String,
+    pub root_id: String,
+    pub created: String,
+}
+
+/// A callback owed, rendered for SQL.
+#[derive(Debug)]
+pub(super) struct OutboxText {
+    pub id: String,
+    pub task_id: String,
+    pub url: String,
+    pub body: String,
+    pub attempts: u32,
+    pub next_attempt: String,
+    pub created: String,
+}
+
+/// A task row: its id, state and JSON record.
+#[derive(Debug)]
+pub(super) struct TaskText {
+    pub id: String,
+    pub state: &'static str,
+    pub record: String,
+}
+
+/// One task change, with what it brings.
+#[derive(Debug)]
+pub(super) enum Change {
+    /// A new task (with its resource, and the new instance of an install), unless the resource
+    /// has an unfinished task.
+    Begin {
+        task: TaskText,
+        application: Option<ApplicationText>,
+        resource: ResourceText,
+    },
+    /// A task's new state, with its resource change and the callback it owes.
+    Save {
+        task: TaskText,
+        resource: Option<ResourceWrite>,
+        callback: Option<OutboxText>,
+    },
+}
+
+/// What a saved change does to its resource.
+#[derive(Debug)]
+pub(super) enum ResourceWrite {
+    Put(ResourceText),
+    Delete(String),
+}
+
+type Ack = oneshot::Sender<Result<(), StoreError>>;
+
+/// The handle callers queue changes on.
+#[derive(Debug, Clone)]
+pub(super) struct Committer {
+    tx: mpsc::UnboundedSender<(Change, Ack)>,
+}
+
+impl Committer {
+    /// Starts the writer loop on `writer`; it ends when every handle is dropped.
+    pub(super) fn start(writer: SqlitePool, counters: Arc<Counters>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(writer, counters, rx));
+        Self { tx }
+    }
+
+    /// Queues a change and waits until the transaction holding it has committed.
+    pub(super) async fn commit(&self, change: Change) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send((change, ack))
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn run(
+    writer: SqlitePool,
+    counters: Arc<Counters>,
+    mut rx: mpsc::UnboundedReceiver<(Change, Ack)>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (changes, acks): (Vec<Change>, Vec<Ack>) = batch.drain(..).unzip();
+        match write(&writer, &changes).await {
+            Ok(outcomes) => {
+                let written = outcomes.iter().filter(|o| o.is_ok()).count();
+                counters.committed(written as u64);
+                for (ack, outcome) in acks.into_iter().zip(outcomes) {
+                    // A caller that stopped waiting needs no answer.
+                    let _ = ack.send(outcome);
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for ack in acks {
+                    let _ = ack.send(Err(StoreError::Commit(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Applies every change in one transaction; answers each change's own outcome once it is
+/// committed, or the error that stopped the transaction.
+async fn write(
+    writer: &SqlitePool,
+    changes: &[Change],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let mut tx = writer.begin().await?;
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for change in changes {
+        let outcome = match change {
+            // A new task comes from a client's request: whatever is wrong with it stays its own.
+            Change::Begin { .. } => {
+                let mut savepoint = tx.begin().await?;
+                let outcome = apply(&mut savepoint, change).await;
+                match outcome {
+                    Ok(()) => savepoint.commit().await?,
+                    Err(_) => savepoint.rollback().await?,
+                }
+                outcome
+            }
+            // A saved change only fails when the database does, and then so does the batch.
+            Change::Save { .. } => Ok(apply(&mut tx, change).await?),
+        };
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::Begin {
+            task,
+            application,
+            resource,
+        } => {
+            let busy: Option<(String,)> = sqlx::query_as(&format!(
+                "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
+            ))
+            .bind(&resource.id)
+            .fetch_optional(&mut *db)
+            .await?;
+            if let Some((id,)) = busy {
+                return Err(StoreError::Busy(uuid(&id)?));
+            }
+            if let Some(app) = application {
+                sqlx::query(
+                    "INSERT INTO applications (id, package_id, endpoint, settings, root_id, created)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&app.id)
+                .bind(&app.package_id)
+                .bind(&app.endpoint)
+                .bind(&app.settings)
+                .bind(&app.root_id)
+                .bind(&app.created)
+                .execute(&mut *db)
+                .await?;
+            }
+            put_resource(db, resource).await?;
+            sqlx::query("INSERT INTO tasks (id, resource_id, state, record) VALUES (?, ?, ?, ?)")
+                .bind(&task.id)
+                .bind(&resource.id)
+                .bind(task.state)
+                .bind(&task.record)
+                .execute(&mut *db)
+                .await?;
+        }
+        Change::Save {
+            task,
+            resource,
+            callback,
+        } => {
+            sqlx::query("UPDATE tasks SET state = ?, record = ? WHERE id = ?")
+                .bind(task.state)
+                .bind(&task.record)
+                .bind(&task.id)
+                .execute(&mut *db)
+                .await?;
+            match resource {
+                None => {}
+                Some(ResourceWrite::Put(row)) => put_resource(db, row).await?,
+                Some(ResourceWrite::Delete(id)) => {
+                    sqlx::query("DELETE FROM resources WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut *db)
+                        .await?;
+                }
+            }
+            if let Some(callback) = callback {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO outbox (id, task_id, url, body, attempts, next_attempt, created)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&callback.id)
+                .bind(&callback.task_id)
+                .bind(&callback.url)
+                .bind(&callback.body)
+                .bind(callback.attempts)
+                .bind(&callback.next_attempt)
+                .bind(&callback.created)
+                .execute(&mut *db)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn put_resource(db: &mut SqliteConnection, row: &ResourceText) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO resources (id, application_id, service, type_id, body) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+    )
+    .bind(&row.id)
+    .bind(&row.application_id)
+    .bind(&row.service)
+    .bind(&row.type_id)
+    .bind(&row.body)
+    .execute(db)
+    .await?;
+    Ok(())
+}
