@@ -103,54 +103,68 @@ impl Credentials {
 pub(crate) struct Instances {
     /// Where they are kept; `None` keeps them in memory only.
     dir: Option<PathBuf>,
-    known: RwLock<HashMap<Uuid, Arc<Credentials>>>,
+    known: RwLock<HashMap<Uuid, Known>>,
+}
+
+/// What is kept for one instance.
+#[derive(Debug, Clone)]
+enum Known {
+    Ready(Arc<Credentials>),
+    /// Its file cannot be used: the instance answers 500 until an operator repairs it, never
+    /// 404, which would let anyone install it afresh.
+    Damaged(String),
 }
 
 impl Instances {
+    /// The credentials kept under `data_dir`, all read now, so no request waits for the disk.
     pub(crate) fn new(data_dir: Option<&Path>) -> Self {
+        let dir = data_dir.map(|d| d.join("instances"));
+        let known = dir.as_deref().map(load).unwrap_or_default();
         Self {
-            dir: data_dir.map(|d| d.join("instances")),
-            known: RwLock::default(),
+            dir,
+            known: RwLock::new(known),
         }
     }
 
-    /// The credentials of `instance`, from memory or from its file.
+    /// The credentials of `instance`, if it is installed.
     pub(crate) fn get(&self, instance: Uuid) -> Result<Option<Arc<Credentials>>> {
-        if let Some(known) = self.read().get(&instance) {
-            return Ok(Some(known.clone()));
+        let known = self
+            .known
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match known.get(&instance) {
+            None => Ok(None),
+            Some(Known::Ready(credentials)) => Ok(Some(credentials.clone())),
+            Some(Known::Damaged(why)) => Err(Error::new(format!(
+                "the credentials of instance {instance} cannot be used: {why}"
+            ))),
         }
-        let Some(file) = self.file(instance) else {
-            return Ok(None);
-        };
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::new(format!("cannot read {}: {e}", file.display()))),
-        };
-        let x509: X509 = serde_json::from_str(&text)
-            .map_err(|e| Error::new(format!("{} is damaged: {e}", file.display())))?;
-        let credentials = Arc::new(Credentials::new(x509)?);
-        self.write().insert(instance, credentials.clone());
-        Ok(Some(credentials))
     }
 
     /// Keeps the credentials an install brought. The same ones again are fine (the controller
     /// may repeat an install); other ones for a known instance are a 409.
     fn keep(&self, instance: Uuid, offered: Credentials) -> Result<Arc<Credentials>> {
-        if let Some(known) = self.get(instance)? {
-            if known.x509 == offered.x509 {
-                return Ok(known);
+        // Held while the file is written, so two installs of one instance cannot both win.
+        let mut known = self
+            .known
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match known.get(&instance) {
+            Some(Known::Ready(kept)) if kept.x509 == offered.x509 => return Ok(kept.clone()),
+            Some(_) => {
+                return Err(Error::conflict(format!(
+                    "instance {instance} is installed with other credentials; uninstall it first"
+                )));
             }
-            return Err(Error::conflict(format!(
-                "instance {instance} is installed with other credentials; uninstall it first"
-            )));
+            None => {}
         }
         let credentials = Arc::new(offered);
-        if let Some(file) = self.file(instance) {
+        if let Some(dir) = &self.dir {
+            let file = dir.join(instance.to_string()).join(FILE);
             write_private(&file, &serde_json::to_vec(&credentials.x509)?)
                 .map_err(|e| Error::new(format!("cannot keep {}: {e}", file.display())))?;
         }
-        self.write().insert(instance, credentials.clone());
+        known.insert(instance, Known::Ready(credentials.clone()));
         Ok(credentials)
     }
 
@@ -208,27 +222,45 @@ impl Instances {
         }
         Ok(Some(credentials))
     }
+}
 
-    fn file(&self, instance: Uuid) -> Option<PathBuf> {
-        Some(
-            self.dir
-                .as_ref()?
-                .join(instance.to_string())
-                .join("x509.json"),
-        )
-    }
+/// The file each instance's credentials are kept in, under `instances/{id}/`.
+const FILE: &str = "x509.json";
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Uuid, Arc<Credentials>>> {
-        self.known
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Reads every instance's credentials under `dir`.
+fn load(dir: &Path) -> HashMap<Uuid, Known> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return HashMap::new(),
+        Err(e) => {
+            tracing::error!("cannot read instance credentials in {}: {e}", dir.display());
+            return HashMap::new();
+        }
+    };
+    let mut known = HashMap::new();
+    for entry in entries.flatten() {
+        let Some(instance) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| Uuid::parse_str(n).ok())
+        else {
+            continue;
+        };
+        let file = entry.path().join(FILE);
+        let loaded = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<X509>(&bytes).map_err(|e| e.to_string()))
+            .and_then(|x509| Credentials::new(x509).map_err(|e| e.message().to_owned()));
+        let entry = match loaded {
+            Ok(credentials) => Known::Ready(Arc::new(credentials)),
+            Err(why) => {
+                tracing::error!(%instance, "{} cannot be used: {why}", file.display());
+                Known::Damaged(why)
+            }
+        };
+        known.insert(instance, entry);
     }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Uuid, Arc<Credentials>>> {
-        self.known
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+    known
 }
 
 fn forbidden(message: &str) -> Error {

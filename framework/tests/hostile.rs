@@ -203,10 +203,10 @@ fn corpus(controller: &str) -> Vec<(String, Vec<u8>)> {
             ok,
         ),
     ));
-    let many: Vec<String> = (0..2_000).map(|i| format!("X-H{i}: v")).collect();
+    let many: Vec<String> = (0..110).map(|i| format!("X-H{i}: v")).collect();
     let many: Vec<&[u8]> = many.iter().map(|h| h.as_bytes()).collect();
     cases.push((
-        "2,000 headers".into(),
+        "110 headers".into(),
         request("POST", b"/mailbox/", controller, &[], &many, ok),
     ));
     // Paths.
@@ -297,6 +297,15 @@ async fn every_hostile_request_gets_an_aps_shaped_4xx_and_the_endpoint_keeps_ser
         let (status, _) = send(&addr, raw).await;
         assert_eq!(status, 400, "{:?}", String::from_utf8_lossy(raw));
     }
+    // Past 128 headers hyper stops parsing: a bare 431.
+    let flood: Vec<String> = (0..2_000).map(|i| format!("X-H{i}: v")).collect();
+    let flood: Vec<&[u8]> = flood.iter().map(|h| h.as_bytes()).collect();
+    let (status, _) = send(
+        &addr,
+        &request("POST", b"/mailbox/", &controller, &[], &flood, b"{}"),
+    )
+    .await;
+    assert_eq!(status, 431);
     for (name, raw) in &cases {
         let (status, body) = send(&addr, raw).await;
         assert!(

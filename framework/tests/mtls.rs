@@ -400,3 +400,32 @@ fn unusable_certificate_files_are_clear_errors() {
     let err = Tls::from_pem_files(one.cert_path(), &other_key).unwrap_err();
     assert!(matches!(err, TlsError::Rustls(_)), "{err}");
 }
+
+#[tokio::test]
+async fn damaged_credentials_lock_the_instance_instead_of_freeing_it() {
+    let data = tempfile::tempdir().unwrap();
+    let instance = Uuid::new_v4();
+    let dir = data.path().join(format!("instances/{instance}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("x509.json"), b"{\"self\": \"trunc").unwrap();
+    let endpoint = endpoint(data.path()).await;
+    let pki = Pki::new("controller CA");
+    let controller = pki.leaf("controller");
+
+    assert_eq!(
+        provision(&endpoint, Some(&controller), instance).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let reinstall = install(
+        &endpoint,
+        Some(&controller),
+        instance,
+        pki.x509(&pki.leaf("i"), &controller),
+    )
+    .await;
+    assert_eq!(
+        reinstall.status(),
+        StatusCode::CONFLICT,
+        "no fresh install over damaged credentials"
+    );
+}
