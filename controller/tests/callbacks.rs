@@ -133,3 +133,46 @@ async fn an_undelivered_callback_is_delivered_after_a_restart() {
     let task: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(task["resource"]["id"], resource["aps"]["id"]);
 }
+
+#[tokio::test]
+async fn callbacks_go_only_to_allowed_hosts_and_redirects_are_not_followed() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let builder = Controller::builder()
+        .time_scale(1000.0)
+        .callback_hosts(vec!["127.0.0.1".into()]);
+    let (c, _) = common::scripted_with(builder).await;
+    let receiver = Receiver::default();
+    let target = format!("{}/hook", serve(receiver.router()).await);
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let redirector = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let target = target.clone();
+            async move { axum::response::Redirect::temporary(&target) }
+        }),
+    );
+    let redirecting = format!("{}/hook", serve(redirector).await);
+    provision_with_callback(c.client(), c.application(), &redirecting).await;
+    eventually(10, || hits.load(Ordering::SeqCst) >= 3).await;
+    assert!(
+        receiver.deliveries().is_empty(),
+        "a redirect is a failed delivery, retried, never followed"
+    );
+
+    let elsewhere = redirecting.replace("127.0.0.1", "localhost");
+    let body = json!({"application": c.application(), "resource": {"aps": {"type": THING}}, "callbackURL": elsewhere});
+    let answer = c
+        .client()
+        .send(Method::POST, "/api/v1/resources", Some(&body))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        !answer.body.to_string().contains("localhost"),
+        "the URL is not echoed"
+    );
+}
