@@ -51,9 +51,19 @@ async fn tls_endpoint(ca_pem: &str) -> (String, Bodies) {
         .route(
             "/{service}/",
             post(
-                |Shared(b): Shared<Bodies>, Json(body): Json<Value>| async move {
+                |Shared(b): Shared<Bodies>,
+                 head: axum::http::HeaderMap,
+                 Json(body): Json<Value>| async move {
                     b.lock().unwrap().push(body.clone());
-                    Json(body)
+                    let sync = head.get("aps-request-phase").is_none_or(|p| p == "sync");
+                    // An install with `plan: "slow"` goes async first (recheck in 30 s).
+                    let status = if sync && body["plan"] == "slow" {
+                        202
+                    } else {
+                        200
+                    };
+                    let status = axum::http::StatusCode::from_u16(status).unwrap();
+                    (status, [("aps-retry-timeout", "30")], Json(body))
                 },
             ),
         )
@@ -66,11 +76,15 @@ async fn tls_endpoint(ca_pem: &str) -> (String, Bodies) {
 }
 
 async fn tls_controller(dir: &std::path::Path) -> Controller {
+    tls_controller_at(dir, 1000.0).await
+}
+
+async fn tls_controller_at(dir: &std::path::Path, time_scale: f64) -> Controller {
     Controller::builder()
         .database(dir.join("controller.db").display().to_string())
         .listen("127.0.0.1:0".parse().unwrap())
         .tls(true)
-        .time_scale(1000.0)
+        .time_scale(time_scale)
         .start()
         .await
         .unwrap()
@@ -257,5 +271,33 @@ async fn an_endpoint_ca_that_did_not_sign_the_endpoint_keeps_the_controller_away
     assert!(
         bodies.lock().unwrap().is_empty(),
         "nothing reached the endpoint"
+    );
+}
+
+#[tokio::test]
+async fn an_install_resumed_after_a_restart_sends_the_same_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = tls_controller_at(dir.path(), 1.0).await;
+    let (endpoint, bodies) = tls_endpoint(c.ca_pem()).await;
+    let package = c.import(&Scripted::model()).await.unwrap().id;
+    let client = c.client();
+    let mut task = client
+        .install(package, &endpoint, json!({"plan": "slow"}))
+        .await
+        .unwrap();
+    while task.retry_after.is_none() {
+        task = client.poll(task.id, task.revision, 5).await.unwrap();
+    }
+    // The sync phase answered 202; the controller goes away before the recheck.
+    drop(c);
+    let c = tls_controller(dir.path()).await;
+    let done = c.client().wait(task.id, |_| {}).await.unwrap();
+    assert_eq!(done.state, State::Success, "{:?}", done.output);
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2, "the sync call and the recheck");
+    assert_eq!(x509(&bodies[0], "self"), x509(&bodies[1], "self"));
+    assert_eq!(
+        x509(&bodies[0], "controller"),
+        x509(&bodies[1], "controller")
     );
 }
