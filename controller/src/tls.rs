@@ -118,7 +118,8 @@ impl Authority {
         let dir = data_dir.join("tls");
         std::fs::create_dir_all(dir.join("instances")).map_err(|e| file_error(&dir, e))?;
         let (ca_cert, ca_key_file) = (dir.join("ca.crt"), dir.join("ca.key"));
-        if !ca_cert.exists() || !ca_key_file.exists() {
+        let new_ca = !ca_cert.exists() || !ca_key_file.exists();
+        if new_ca {
             let key = KeyPair::generate()?;
             let cert = ca_params().self_signed(&key)?;
             write_private(&ca_key_file, key.serialize_pem().as_bytes())?;
@@ -127,7 +128,8 @@ impl Authority {
         let ca_key = KeyPair::from_pem(&read(&ca_key_file)?).map_err(|e| pem(&ca_key_file, e))?;
         let ca_pem = read(&ca_cert)?;
         let (leaf, leaf_key) = (dir.join("controller.crt"), dir.join("controller.key"));
-        if !leaf.exists() || !leaf_key.exists() {
+        // A new CA needs a new leaf: the old one was signed by a key that is gone.
+        if new_ca || !leaf.exists() || !leaf_key.exists() {
             let mut sans = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
             sans.extend(names.iter().cloned());
             let key = KeyPair::generate()?;
