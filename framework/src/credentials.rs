@@ -28,6 +28,7 @@ use uuid::Uuid;
 use crate::client::ControllerClient;
 use crate::files::write_private;
 use crate::peer::PeerCertificate;
+use crate::routes::json;
 use crate::{Error, Result};
 
 /// `aps.x509` of an install request.
@@ -177,13 +178,7 @@ impl Instances {
         body: &[u8],
         peer: Option<&PeerCertificate>,
     ) -> Result<(Option<Arc<Credentials>>, Vec<u8>)> {
-        let mut resource: Value = serde_json::from_slice(body).map_err(|e| {
-            Error::with(
-                StatusCode::BAD_REQUEST,
-                "InvalidJson",
-                format!("the body is not valid JSON: {e}"),
-            )
-        })?;
+        let mut resource = json(body)?;
         let Some(x509) = X509::take(&mut resource)? else {
             return Ok((self.admit(instance, peer)?, body.to_vec()));
         };

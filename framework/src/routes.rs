@@ -218,17 +218,22 @@ async fn read_body(request_headers: &HeaderMap, body: Body, limit: usize) -> Res
     Ok(bytes)
 }
 
-/// A configure body names the resource of its URL (or none, and gets that one).
-fn with_id(body: &[u8], id: &str) -> Result<Vec<u8>> {
-    let invalid =
-        |message: String| Error::with(StatusCode::BAD_REQUEST, "InvalidResource", message);
-    let mut resource: Value = serde_json::from_slice(body).map_err(|e| {
+/// A body as JSON, or a 400 `InvalidJson`.
+pub(crate) fn json(body: &[u8]) -> Result<Value> {
+    serde_json::from_slice(body).map_err(|e| {
         Error::with(
             StatusCode::BAD_REQUEST,
             "InvalidJson",
             format!("the body is not valid JSON: {e}"),
         )
-    })?;
+    })
+}
+
+/// A configure body names the resource of its URL (or none, and gets that one).
+fn with_id(body: &[u8], id: &str) -> Result<Vec<u8>> {
+    let invalid =
+        |message: String| Error::with(StatusCode::BAD_REQUEST, "InvalidResource", message);
+    let mut resource = json(body)?;
     let Some(object) = resource.as_object_mut() else {
         return Err(invalid(
             "the body must be a JSON object (a resource)".into(),
