@@ -5,16 +5,24 @@
 #   ./bench/run.sh --quick   3 s per measurement, release build (well under 3 minutes)
 #   ./bench/run.sh --smoke   1 s per measurement on the debug build: checks that it all runs
 #
-# Servers run pinned to CPU 0 and the load generator (wrk, one thread) to CPU 1, so neither
-# steals the other's core; wrk's own CPU time is printed beside each run.
+# Sections: the endpoint (scenario 1) and the controller (scenarios 2-5). Each adds its table to
+# `tables` and its `name value unit` lines to `results`; both are printed at the end.
+#
+# Endpoint: servers run pinned to CPU 0 and the load generator (wrk, one thread) to CPU 1, so
+# neither steals the other's core; wrk's own CPU time is printed beside each run.
+# Controller: each driver in bench/src/bin starts `controller-under-test` in a process of its
+# own (both cores, not pinned) and prints its figures, its own CPU among them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=10
 profile=release
+# Controller sizes: scenario 2 tasks, 3/5 pending tasks and lateness window (s), 4 long polls
+# and idle time (s).
+e2e_tasks=20000; pending=100000; window=10; polls=10000; idle=10
 case "${1:-}" in
-  --quick) duration=3 ;;
-  --smoke) duration=1; profile=dev ;;
+  --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3 ;;
+  --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1 ;;
   "") ;;
   *) echo "usage: $0 [--quick|--smoke]" >&2; exit 2 ;;
 esac
@@ -23,6 +31,9 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk (the load generator) from Debian" >&2
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
+
+# The long polls hold one socket each, on both sides.
+ulimit -n "$(ulimit -Hn)"
 
 cargo build --profile "$profile" -q -p async-provisioning -p aps-bench
 bin="target/$([ "$profile" = dev ] && echo debug || echo release)"
@@ -86,33 +97,69 @@ measure() {
 }
 
 # 1. Endpoint: the demo against a bare axum handler answering the same bytes.
-start demo env RUST_LOG=info "$bin/async-provisioning" serve --insecure-http --seed 1 --listen
-demo_port=$port
-start axum "$bin/bare-endpoint"
-axum_port=$port
-for phase in sync async; do
-  # Warm both up, then measure them back to back.
-  APS_PHASE=$phase $cpu_load wrk -t1 -c32 -d1s -s bench/wrk/provision.lua "http://127.0.0.1:$demo_port" >/dev/null
-  APS_PHASE=$phase $cpu_load wrk -t1 -c32 -d1s -s bench/wrk/provision.lua "http://127.0.0.1:$axum_port" >/dev/null
-  measure "axum_$phase" "$phase" "$axum_port"
-  measure "endpoint_$phase" "$phase" "$demo_port"
-done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-sync_ratio=$(ratio "${fig[endpoint_sync_rps]}" "${fig[axum_sync_rps]}")
-async_ratio=$(ratio "${fig[endpoint_async_rps]}" "${fig[axum_async_rps]}")
-worst=$(awk -v a="$sync_ratio" -v b="$async_ratio" 'BEGIN { print (a < b ? a : b) }')
+endpoint_scenarios() {
+  start demo env RUST_LOG=info "$bin/async-provisioning" serve --insecure-http --seed 1 --listen
+  demo_port=$port
+  start axum "$bin/bare-endpoint"
+  axum_port=$port
+  for phase in sync async; do
+    # Warm both up, then measure them back to back.
+    APS_PHASE=$phase $cpu_load wrk -t1 -c32 -d1s -s bench/wrk/provision.lua "http://127.0.0.1:$demo_port" >/dev/null
+    APS_PHASE=$phase $cpu_load wrk -t1 -c32 -d1s -s bench/wrk/provision.lua "http://127.0.0.1:$axum_port" >/dev/null
+    measure "axum_$phase" "$phase" "$axum_port"
+    measure "endpoint_$phase" "$phase" "$demo_port"
+  done
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+  sync_ratio=$(ratio "${fig[endpoint_sync_rps]}" "${fig[axum_sync_rps]}")
+  async_ratio=$(ratio "${fig[endpoint_async_rps]}" "${fig[axum_async_rps]}")
+  worst=$(awk -v a="$sync_ratio" -v b="$async_ratio" 'BEGIN { print (a < b ? a : b) }')
 
-echo
-echo "Endpoint ($profile build, ${duration}s per run, wrk -t1 -c32, server on CPU 0, wrk on CPU 1)"
-printf '%-28s %10s %9s %9s\n' scenario "req/s" "p50 ms" "p99 ms"
-printf '%s\n' "${rows[@]}"
-echo "endpoint/axum requests/s: sync $sync_ratio, async $async_ratio"
-echo
-for name in axum_sync endpoint_sync axum_async endpoint_async; do
-  echo "${name}_rps ${fig[${name}_rps]} req/s"
-  echo "${name}_p50 ${fig[${name}_p50_ms]} ms"
-  echo "${name}_p99 ${fig[${name}_p99_ms]} ms"
+  tables+=("$(
+    echo "Endpoint ($profile build, ${duration}s per run, wrk -t1 -c32, server on CPU 0, wrk on CPU 1)"
+    printf '%-28s %10s %9s %9s\n' scenario "req/s" "p50 ms" "p99 ms"
+    printf '%s\n' "${rows[@]}"
+    echo "endpoint/axum requests/s: sync $sync_ratio, async $async_ratio"
+  )")
+  for name in axum_sync endpoint_sync axum_async endpoint_async; do
+    results+=("${name}_rps ${fig[${name}_rps]} req/s")
+    results+=("${name}_p50 ${fig[${name}_p50_ms]} ms")
+    results+=("${name}_p99 ${fig[${name}_p99_ms]} ms")
+  done
+  results+=("endpoint_vs_axum_sync_ratio $sync_ratio ratio")
+  results+=("endpoint_vs_axum_async_ratio $async_ratio ratio")
+  results+=("endpoint_vs_axum_ratio $worst ratio")
+}
+
+# run_driver TITLE DRIVER ARGS...: runs one controller driver, keeps its lines as results and
+# as rows of the controller table.
+run_driver() {
+  local title=$1 out; shift
+  out=$("$bin/$1" "${@:2}")
+  controller_rows+=("$title" "  ${out//$'\n'/$'\n'  }")
+  while IFS= read -r line; do results+=("$line"); done <<<"$out"
+}
+
+# 2-5. Controller: end to end, many pending tasks and recovery, long-poll waiters.
+controller_scenarios() {
+  controller_rows=()
+  run_driver "2. end to end ($e2e_tasks tasks, 202 twice then 200, recheck ~1 ms, synchronous=FULL)" \
+    controller-throughput --tasks "$e2e_tasks"
+  run_driver "3+5. $pending tasks waiting for rechecks; then SIGKILL and restart" \
+    pending-rechecks --tasks "$pending" --window "$window"
+  run_driver "4. $polls long polls, idle for ${idle}s" long-polls --polls "$polls" --idle "$idle"
+  tables+=("$(
+    echo "Controller ($profile build; figures as name value unit)"
+    printf '%s\n' "${controller_rows[@]}"
+  )")
+}
+
+tables=()
+results=()
+endpoint_scenarios
+controller_scenarios
+for table in "${tables[@]}"; do
+  echo
+  echo "$table"
 done
-echo "endpoint_vs_axum_sync_ratio $sync_ratio ratio"
-echo "endpoint_vs_axum_async_ratio $async_ratio ratio"
-echo "endpoint_vs_axum_ratio $worst ratio"
+echo
+printf '%s\n' "${results[@]}"

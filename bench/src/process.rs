@@ -31,6 +31,8 @@ pub struct ChildScript {
     pub accepts: u32,
     /// `APS-Retry-Timeout`, seconds.
     pub retry_secs: u64,
+    /// API requests served at once (the controller's default is 1024).
+    pub max_requests: usize,
 }
 
 /// A running `controller-under-test`.
@@ -59,6 +61,7 @@ impl ControllerProcess {
             .args(["--time-scale", &script.time_scale.to_string()])
             .args(["--accepts", &script.accepts.to_string()])
             .args(["--retry", &script.retry_secs.to_string()])
+            .args(["--max-requests", &script.max_requests.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

@@ -39,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
         time_scale: 1000.0,
         accepts: 2,
         retry_secs: 1,
+        max_requests: 1024,
     };
     let mut controller = ControllerProcess::spawn(&dir.path().join("c.db"), script).await?;
     let pid = controller.pid()?.to_string();

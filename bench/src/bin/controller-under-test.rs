@@ -1,7 +1,8 @@
 //! The controller the benchmarks measure: `aps-controller` embedded with the scripted endpoint
 //! (`aps_bench::scripted`) called in-process, its API on a loopback port.
 //!
-//! Usage: `controller-under-test --db PATH --time-scale F --accepts N --retry SECS`
+//! Usage: `controller-under-test --db PATH --time-scale F --accepts N --retry SECS
+//! [--max-requests N]`
 //!
 //! It imports the scripted package, installs an instance, and prints
 //! `ready URL APPLICATION START_US` (START_US: how long `ControllerBuilder::start` took: open,
@@ -34,6 +35,9 @@ struct Args {
     /// APS-Retry-Timeout of each 202, seconds.
     #[arg(long)]
     retry: u64,
+    /// API requests served at once (long polls included).
+    #[arg(long, default_value_t = 1024)]
+    max_requests: usize,
 }
 
 #[tokio::main]
@@ -49,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         .database(args.db.to_string_lossy())
         .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
         .time_scale(args.time_scale)
+        .max_requests(args.max_requests)
         .endpoint_router(scripted::BASE_URL, endpoint.router())
         .start()
         .await?;

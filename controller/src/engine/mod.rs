@@ -292,6 +292,8 @@ impl Engine {
             return Ok(false);
         }
         let mut next = current.clone();
+        // The next step is due at the `nextCheck` the change shows, not a commit later.
+        let applied_at = Instant::now();
         let applied = f(&mut next);
         let ended = next.task.state.is_terminal();
         let callback = match (&next.work.callback_url, ended) {
@@ -311,7 +313,7 @@ impl Engine {
                 self.callbacks.deliver(callback);
             }
         } else if let Some(delay) = applied.next {
-            self.scheduler.at(Instant::now() + delay, id);
+            self.scheduler.at(applied_at + delay, id);
         }
         Ok(true)
     }
