@@ -192,7 +192,7 @@ pub(crate) struct Work {
     /// The base URL of the endpoint.
     pub endpoint: String,
     /// The resource to send (provision, configure), updated from every 202.
-    pub body: Option<Value>,
+    pub body: Option<JsonText>,
     /// Connection failures in a row, for the backoff.
     pub failures: u32,
     /// The task fails when it has not ended by then.
@@ -201,6 +201,37 @@ pub(crate) struct Work {
     pub callback_url: Option<String>,
     /// What the task produced, for its result URI.
     pub result: Option<Value>,
+}
+
+/// A JSON value kept as its text, stored as the JSON itself.
+///
+/// A resource waiting to be sent again is held by every unfinished task: as text it takes a
+/// few hundred bytes, where a `Value` (a tree of maps and strings) takes several times that.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JsonText(Box<str>);
+
+impl JsonText {
+    /// The text of `value`.
+    pub(crate) fn new(value: &Value) -> Self {
+        Self(value.to_string().into())
+    }
+
+    /// The value back. The text was made from a value, so it always parses; `null` otherwise.
+    pub(crate) fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(|value| Self::new(&value))
+    }
 }
 
 /// A task with its work record: one row of the store.

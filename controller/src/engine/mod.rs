@@ -29,7 +29,7 @@ use crate::callback::{Callbacks, owed};
 use crate::clock::Timestamp;
 use crate::endpoint::{Call, Endpoints};
 use crate::store::{ApplicationRow, ResourceChange, ResourceRow, Store, StoreError};
-use crate::task::{Operation, Record, State, Task};
+use crate::task::{JsonText, Operation, Record, State, Task};
 use outcome::Applied;
 use slots::{Slot, Slots};
 
@@ -148,7 +148,7 @@ impl Engine {
     /// A task with its work record, from memory while it runs, else from the store.
     pub(crate) async fn record(&self, id: Uuid) -> Result<Option<Record>, StoreError> {
         match self.slots.get(id) {
-            Some(slot) => Ok(Some(slot.record.lock().await.clone())),
+            Some(slot) => Ok(Some(slot.record(&*slot.work.lock().await))),
             None => self.store.task(id).await,
         }
     }
@@ -161,7 +161,7 @@ impl Engine {
     /// Cancels a task: no more rechecks.
     pub(crate) async fn cancel(&self, id: Uuid) -> Result<Canceled, StoreError> {
         if let Some(slot) = self.slots.get(id) {
-            let transaction = slot.record.lock().await.work.transaction_id;
+            let transaction = slot.work.lock().await.transaction_id;
             let span = tracing::info_span!("task", %transaction, task = %id);
             let changed = self
                 .change(&slot, |r| {
@@ -190,7 +190,7 @@ impl Engine {
         let Ok(_permit) = self.permits.acquire().await else {
             return;
         };
-        let record = slot.record.lock().await.clone();
+        let record = slot.record(&*slot.work.lock().await);
         if record.task.state.is_terminal() {
             return;
         }
@@ -253,12 +253,12 @@ impl Engine {
         } else {
             Phase::Sync
         };
+        let body = match method {
+            Method::DELETE => None,
+            _ => record.work.body.as_ref().map(JsonText::value),
+        };
         let call = Call {
-            body: if method == Method::DELETE {
-                None
-            } else {
-                record.work.body.as_ref()
-            },
+            body: body.as_ref(),
             method,
             base: &record.work.endpoint,
             path,
@@ -287,11 +287,11 @@ impl Engine {
         slot: &Slot,
         f: impl FnOnce(&mut Record) -> Applied,
     ) -> Result<bool, StoreError> {
-        let mut current = slot.record.lock().await;
-        if current.task.state.is_terminal() {
+        let mut work = slot.work.lock().await;
+        let mut next = slot.record(&work);
+        if next.task.state.is_terminal() {
             return Ok(false);
         }
-        let mut next = current.clone();
         // The next step is due at the `nextCheck` the change shows, not a commit later.
         let applied_at = Instant::now();
         let applied = f(&mut next);
@@ -303,11 +303,17 @@ impl Engine {
         self.store
             .save(&next, &applied.resource, callback.as_ref())
             .await?;
-        *current = next;
-        let id = current.task.id;
-        slot.watch.send_replace(current.task.clone());
+        let Record {
+            task,
+            work: next_work,
+        } = next;
+        *work = next_work;
+        let id = task.id;
         if ended {
-            tracing::info!(state = current.task.state.as_str(), output = ?current.task.output, "task ended");
+            tracing::info!(state = task.state.as_str(), output = ?task.output, "task ended");
+        }
+        slot.watch.send_replace(task);
+        if ended {
             self.slots.remove(id);
             if let Some(callback) = callback {
                 self.callbacks.deliver(callback);

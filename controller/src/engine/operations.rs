@@ -9,7 +9,7 @@ use super::outcome::{stamp, transitional};
 use crate::clock::Timestamp;
 use crate::package::{PackageInfo, PackageModel};
 use crate::store::{ApplicationRow, ResourceRow, StoreError};
-use crate::task::{Operation, Record, State, Task, TaskResource, Work};
+use crate::task::{JsonText, Operation, Record, State, Task, TaskResource, Work};
 
 /// Why an operation could not start.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ impl Engine {
     ) -> Record {
         let id = Uuid::new_v4();
         let now = Timestamp::now();
-        let body = (operation != Operation::Unprovision).then(|| resource.body.clone());
+        let body = (operation != Operation::Unprovision).then(|| JsonText::new(&resource.body));
         Record {
             task: Task {
                 id,

@@ -14,7 +14,7 @@ use crate::backoff::{TimeScale, backoff};
 use crate::clock::Timestamp;
 use crate::endpoint::{Reply, Unreachable};
 use crate::store::{ResourceChange, ResourceRow};
-use crate::task::{Operation, Record, State};
+use crate::task::{JsonText, Operation, Record, State};
 
 /// What to store after an answer, and when to call the endpoint next.
 #[derive(Debug)]
@@ -99,7 +99,12 @@ pub(crate) fn apply(
         }
     };
     record.work.failures = 0;
-    let base = record.work.body.clone().or_else(|| stored.cloned());
+    let base = record
+        .work
+        .body
+        .as_ref()
+        .map(JsonText::value)
+        .or_else(|| stored.cloned());
     match reply.status {
         202 => {
             record.work.phase_async = true;
@@ -114,7 +119,7 @@ pub(crate) fn apply(
             };
             stamp(&mut body, &transitional(operation));
             if operation != Operation::Unprovision {
-                record.work.body = Some(body.clone());
+                record.work.body = Some(JsonText::new(&body));
             }
             let change = row(record, body);
             wait(record, delay, change)
