@@ -4,7 +4,7 @@
 //! Nothing here does I/O: these are the shapes that cross the wire and the rules for building
 //! them safely.
 //!
-//! * [`headers`]: the `APS-*` header names, the request [`Phase`](headers::Phase), and
+//! * [`headers`]: the `APS-*` header names, the request [`Phase`], and
 //!   [`header_text`](headers::header_text), which turns any message into a valid header value.
 //! * [`resource`]: the resource JSON (`aps` meta object plus properties) and resource statuses.
 //! * [`error`]: the APS error body `{"code", "error", "message"}`.
