@@ -187,9 +187,6 @@ impl Engine {
         let Some(slot) = self.slots.get(id) else {
             return;
         };
-        let Ok(_permit) = self.permits.acquire().await else {
-            return;
-        };
         let record = slot.record(&*slot.work.lock().await);
         if record.task.state.is_terminal() {
             return;
@@ -267,7 +264,13 @@ impl Engine {
             transaction: record.work.transaction_id,
             install: task.operation == Operation::Install,
         };
+        // The permit bounds the calls in flight, not the commits: a slow commit must not hold
+        // back the rechecks that fall due meanwhile.
+        let Ok(permit) = self.permits.acquire().await else {
+            return Ok(());
+        };
         let answer = self.endpoints.call(&call).await;
+        drop(permit);
         match &answer {
             Ok(reply) => {
                 tracing::debug!(%phase, status = reply.status, info = ?reply.info, "endpoint answered")
