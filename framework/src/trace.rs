@@ -83,7 +83,10 @@ pub(crate) fn init(level: &str) -> Option<tracing_appender::non_blocking::Worker
         .lossy(false)
         // Buffered: the writer thread flushes after each batch it drains, so a busy endpoint
         // writes many lines per system call and a quiet one shows each line at once.
-        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
