@@ -119,8 +119,10 @@ pub fn run(app: App) -> ExitCode {
 ///
 /// * `serve` (the default): `--listen` (env `APS_LISTEN`, default `127.0.0.1:8080`),
 ///   `--base-path` (env `APS_BASE_PATH`), `--data-dir` (env `APS_DATA_DIR`), and HTTPS with
-///   `--tls-cert` / `--tls-key` or `--self-signed`.
+///   `--tls-cert` / `--tls-key` or `--self-signed`; plain HTTP only with `--insecure-http`.
 /// * `meta --out DIR`: writes `APP-META.xml` and `schemas/`.
+/// * `dev` (with the `dev` feature): the endpoint and an embedded controller on loopback,
+///   installing an instance and provisioning one resource with its task shown live.
 pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     let cli = Cli::<A>::parse();
     // `dev` draws a live task view on the terminal: keep request lines out of it.
