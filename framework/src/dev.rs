@@ -79,14 +79,17 @@ async fn dev(app: &App, args: Dev) -> Result<(), String> {
             args.time_scale
         );
     }
-    aps_controller::dev::run(DevOptions {
+    let dev = aps_controller::dev::run(DevOptions {
         endpoint_url,
         package,
         data_dir: args.data_dir,
         time_scale: args.time_scale,
         service,
         listen: args.controller_listen,
-    })
-    .await
-    .map_err(|e| e.to_string())
+    });
+    // The controller's flow ends on Ctrl-C; SIGTERM (a service manager, `kill`) ends it too.
+    tokio::select! {
+        done = dev => done.map_err(|e| e.to_string()),
+        () = crate::serve::shutdown() => Ok(()),
+    }
 }

@@ -121,7 +121,8 @@ fn protect(builder: &mut Builder<TokioExecutor>, header_read_timeout: Duration) 
         .max_concurrent_streams(256);
 }
 
-async fn shutdown() {
+/// Waits for Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

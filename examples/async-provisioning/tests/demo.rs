@@ -272,6 +272,16 @@ fn unusable_tls_files_stop_the_binary_with_a_clear_error() {
 
 #[test]
 fn dev_installs_provisions_and_shows_the_task_until_it_succeeds() {
+    dev_until("-INT");
+}
+
+#[test]
+fn dev_stops_cleanly_on_sigterm() {
+    dev_until("-TERM");
+}
+
+/// Runs `dev` until it shows the API URL, then sends it `signal`.
+fn dev_until(signal: &str) {
     use std::io::{BufRead, BufReader};
     let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
@@ -314,6 +324,6 @@ fn dev_installs_provisions_and_shows_the_task_until_it_succeeds() {
         shown.contains("Controller API: http://127.0.0.1:"),
         "{shown}"
     );
-    assert!(stopped.success(), "Ctrl-C ends dev cleanly: {stopped:?}");
+    assert!(stopped.success(), "{signal} ends dev cleanly: {stopped:?}");
     assert!(data.path().join("controller.db").exists());
 }
