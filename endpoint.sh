@@ -103,6 +103,7 @@ current=$base/current
 settings=$base/endpoint.env
 pid_file=$base/endpoint.pid
 log_file=$base/endpoint.log
+started_pid=""
 unit=aps-endpoint-$name.service
 unit_path=/etc/systemd/system/$unit
 
@@ -121,15 +122,21 @@ systemd_running() {
     [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null
 }
 
+# Whether process $1 exists and has not exited (a zombie has).
+pid_alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
 # The pid of this endpoint's background process, if it runs (a recycled pid is not ours).
 running_pid() {
-    local pid stat
+    local pid
     [[ -f $pid_file ]] || return 1
     pid=$(<"$pid_file")
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]] || return 1
+    pid_alive "$pid" || return 1
     tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" |
         grep -xF -e "$data" -e "/$name" >/dev/null || return 1
     echo "$pid"
@@ -198,11 +205,17 @@ answers() {
     fi
 }
 
-# Waits until the endpoint answers; fails when it dies or the time is up.
+# Waits until the endpoint just started answers; fails when it dies or the time is up.
+# The background process is followed by its pid alone: until its subshell has exec'd the
+# endpoint, its command line is still this script's, which running_pid would not recognise.
 wait_ready() {
     local deadline=$((SECONDS + WAIT_SECS))
     while ((SECONDS < deadline)); do
-        endpoint_alive || return 1
+        if [[ $mode == systemd ]]; then
+            unit_active || return 1
+        else
+            pid_alive "$started_pid" || return 1
+        fi
         answers && return 0
         sleep 0.2
     done
@@ -243,7 +256,8 @@ start_endpoint() {
         # Detached from this script: no terminal, no inherited lock, output to the log file.
         (cd "$data" && exec nohup "$current/$binary" serve "${serve_args[@]}") \
             </dev/null >>"$log_file" 2>&1 9>&- &
-        echo $! >"$pid_file"
+        started_pid=$!
+        echo "$started_pid" >"$pid_file"
     fi
 }
 
