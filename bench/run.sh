@@ -146,7 +146,10 @@ controller_scenarios() {
     controller-throughput --tasks "$e2e_tasks"
   run_driver "3+5. $pending tasks waiting for rechecks; then SIGKILL and restart" \
     pending-rechecks --tasks "$pending" --window "$window"
-  run_driver "4. $polls long polls, idle for ${idle}s" long-polls --polls "$polls" --idle "$idle"
+  run_driver "4. $polls long polls over HTTP/2 (250 per connection), idle for ${idle}s" \
+    long-polls --polls "$polls" --idle "$idle" --protocol http2
+  run_driver "4. $polls long polls over HTTP/1 (a connection each), idle for ${idle}s" \
+    long-polls --polls "$polls" --idle "$idle" --protocol http1
   tables+=("$(
     echo "Controller ($profile build; figures as name value unit)"
     printf '%s\n' "${controller_rows[@]}"

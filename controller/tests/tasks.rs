@@ -285,3 +285,63 @@ async fn tasks_are_listed_newest_first_with_filters_and_pages() {
     .await;
     assert_eq!(resources["items"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn many_long_polls_share_one_http2_connection_and_all_answer_a_change() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper::body::Bytes;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let (c, running) = common::running(0.01).await;
+    let url = url::Url::parse(&c.controller().url()).unwrap();
+    let addr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    // Prior knowledge, as a client speaks HTTP/2 on plain HTTP.
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let path = format!(
+        "/api/v1/tasks/{}?poll_timeout=60&since_revision={}",
+        running.id, running.revision
+    );
+    let polls: Vec<_> = (0..100)
+        .map(|_| {
+            let mut sender = sender.clone();
+            let request = hyper::Request::get(path.as_str())
+                .body(Empty::<Bytes>::new())
+                .unwrap();
+            tokio::spawn(async move {
+                sender.ready().await.unwrap();
+                let response = sender.send_request(request).await.unwrap();
+                let status = response.status();
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                (
+                    status,
+                    serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+                )
+            })
+        })
+        .collect();
+    // Every poll is waiting: none has answered before the change.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(polls.iter().all(|p| !p.is_finished()));
+    let (status, _, _) = common::http(
+        &c,
+        Method::POST,
+        &format!("/api/v1/tasks/{}/cancel", running.id),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    for poll in polls {
+        let (status, task) = tokio::time::timeout(Duration::from_secs(10), poll)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(task["state"], "canceled", "{task}");
+    }
+}

@@ -1,32 +1,47 @@
 //! Scenario 4: many long polls waiting at once, and what they cost while nothing happens.
 //!
-//! Usage: `long-polls --polls N [--idle SECS]`
+//! Usage: `long-polls --polls N [--idle SECS] [--protocol http2|http1]`
 //!
 //! Starts `controller-under-test` (serving N + 1024 requests at once: long polls hold one each;
 //! the scripted endpoint answers `202, APS-Retry-Timeout: 3600`,
-//! so the tasks stay unchanged), makes N/10 tasks, and opens N connections, each sending
+//! so the tasks stay unchanged), makes N/10 tasks, and sends N requests
 //! `GET /api/v1/tasks/{id}?poll_timeout=120` (ten per task). Once they are all waiting, it
 //! measures the controller for SECS: resident memory, CPU used, and how many store reads it
 //! made (the store's counter; a long poll waits on the task's watch channel, so it must be 0).
 //! Then it cancels every task and checks that each poll answered at once with the canceled task,
 //! which proves they were all still waiting.
 //!
-//! The client side is plain TCP (one request per connection, `Connection: close`), so the
-//! driver's own cost stays small; it is printed too.
+//! With `http2` (the default) the polls share connections, [`STREAMS_PER_CONNECTION`] on each,
+//! as an HTTP/2 client (reqwest, curl, a browser over HTTPS) sends them. With `http1` each poll
+//! has a connection of its own (plain TCP, `Connection: close`): hyper keeps two 8 KiB buffers
+//! for every HTTP/1 connection, so that client costs the controller far more. The figures are
+//! named after the protocol. The client side is kept small either way; its CPU is printed too.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use aps_bench::load;
 use aps_bench::process::{ChildScript, ControllerProcess, cpu_secs, figure, memory_mib};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 
 /// Connections being opened at once (below the listener's backlog).
 const CONNECTING: usize = 256;
+/// Long polls on one HTTP/2 connection: below the controller's limit of concurrent streams.
+const STREAMS_PER_CONNECTION: usize = 250;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Protocol {
+    Http1,
+    Http2,
+}
 
 #[derive(Parser)]
 struct Args {
@@ -35,6 +50,9 @@ struct Args {
     /// How long the idle controller is measured, seconds.
     #[arg(long, default_value_t = 10)]
     idle: u64,
+    /// How the polls reach the controller.
+    #[arg(long, value_enum, default_value = "http2")]
+    protocol: Protocol,
 }
 
 /// Opens a connection, sends one long poll, says so on `sent`, and answers the whole response.
@@ -53,6 +71,37 @@ async fn long_poll(
     let mut response = String::new();
     stream.read_to_string(&mut response).await?;
     Ok(response)
+}
+
+/// Sends one long poll on a shared HTTP/2 connection and answers the response as HTTP/1 text
+/// would start (`HTTP/1.1 200 …` and the body), so both protocols are checked alike.
+async fn long_poll_h2(
+    mut connection: SendRequest<Empty<Bytes>>,
+    path: String,
+    sent: mpsc::UnboundedSender<()>,
+) -> anyhow::Result<String> {
+    connection.ready().await?;
+    let request = hyper::Request::get(path).body(Empty::new())?;
+    let response = connection.send_request(request);
+    let _ = sent.send(());
+    let response = response.await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(format!(
+        "HTTP/1.1 {status}\r\n\r\n{}",
+        String::from_utf8_lossy(&body)
+    ))
+}
+
+/// Opens one HTTP/2 connection (prior knowledge, as on plain HTTP) to `addr`.
+async fn h2_connection(addr: &str) -> anyhow::Result<SendRequest<Empty<Bytes>>> {
+    let stream = TcpStream::connect(addr).await?;
+    let (sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .context("HTTP/2 handshake")?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 #[tokio::main]
@@ -81,17 +130,26 @@ async fn main() -> anyhow::Result<()> {
     let addr = controller.url.trim_start_matches("http://").to_owned();
     let connecting = Arc::new(Semaphore::new(CONNECTING));
     let (sent, mut all_sent) = mpsc::unbounded_channel();
-    let polls: Vec<_> = (0..args.polls)
-        .map(|i| {
-            let path = format!("/api/v1/tasks/{}?poll_timeout=120", ids[i % ids.len()]);
-            tokio::spawn(long_poll(
+    let mut polls = Vec::with_capacity(args.polls);
+    let mut h2 = None;
+    for i in 0..args.polls {
+        let path = format!("/api/v1/tasks/{}?poll_timeout=120", ids[i % ids.len()]);
+        polls.push(match args.protocol {
+            Protocol::Http1 => tokio::spawn(long_poll(
                 addr.clone(),
                 path,
                 connecting.clone(),
                 sent.clone(),
-            ))
-        })
-        .collect();
+            )),
+            Protocol::Http2 => {
+                if i % STREAMS_PER_CONNECTION == 0 {
+                    h2 = Some(h2_connection(&addr).await?);
+                }
+                let connection = h2.clone().context("no connection")?;
+                tokio::spawn(long_poll_h2(connection, path, sent.clone()))
+            }
+        });
+    }
     drop(sent);
     for _ in 0..args.polls {
         if all_sent.recv().await.is_none() {
@@ -128,23 +186,29 @@ async fn main() -> anyhow::Result<()> {
     }
     let own = cpu_secs("self")? - own_before;
 
-    figure("longpoll_waiters", args.polls, "polls");
-    figure("longpoll_tasks", tasks, "tasks");
-    figure("longpoll_rss_before", format!("{before_rss:.1}"), "MiB");
-    figure("longpoll_rss", format!("{rss:.1}"), "MiB");
+    let prefix = match args.protocol {
+        Protocol::Http1 => "longpoll_http1",
+        Protocol::Http2 => "longpoll_http2",
+    };
+    let figure =
+        |name: &str, value: String, unit: &str| figure(&format!("{prefix}_{name}"), value, unit);
+    figure("waiters", args.polls.to_string(), "polls");
+    figure("tasks", tasks.to_string(), "tasks");
+    figure("rss_before", format!("{before_rss:.1}"), "MiB");
+    figure("rss", format!("{rss:.1}"), "MiB");
     figure(
-        "longpoll_rss_per_waiter",
+        "rss_per_waiter",
         format!("{:.2}", (rss - before_rss) * 1024.0 / args.polls as f64),
         "KiB",
     );
     figure(
-        "longpoll_idle_cpu",
+        "idle_cpu",
         format!("{:.2}", idle_cpu * 100.0 / args.idle as f64),
         "%",
     );
-    figure("longpoll_idle_store_reads", idle_reads, "reads");
-    figure("longpoll_answered_on_change", answered, "polls");
-    figure("longpoll_load_cpu", format!("{own:.2}"), "s");
+    figure("idle_store_reads", idle_reads.to_string(), "reads");
+    figure("answered_on_change", answered.to_string(), "polls");
+    figure("load_cpu", format!("{own:.2}"), "s");
     if answered != args.polls {
         bail!(
             "{answered} of {} long polls answered the change; one answered {other:?}",

@@ -85,7 +85,7 @@ pub(crate) async fn get(
         ));
     }
     // Subscribing before reading means no change can fall between the read and the wait.
-    let mut changes = api.engine.subscribe(id);
+    let changes = api.engine.subscribe(id);
     let current = changes.as_ref().map(|rx| rx.borrow().clone());
     let now = match current {
         Some(task) => task,
@@ -105,21 +105,23 @@ pub(crate) async fn get(
         return Ok(Json(now));
     }
     let deadline = Instant::now() + Duration::from_secs(secs);
-    if let Some(rx) = &mut changes {
-        let waited = timeout_at(deadline, rx.wait_for(|t| seen.passed_by(t)))
-            .await
-            .map(|changed| changed.map(|task| task.clone()));
-        match waited {
-            Ok(Ok(task)) => return Ok(Json(task)),
-            // The task ended without passing what the client has seen: it will not change again.
-            Ok(Err(_)) => sleep_until(deadline).await,
-            Err(_) => {}
-        }
-        let latest = rx.borrow().clone();
-        return Ok(Json(latest));
+    let Some(mut rx) = changes else {
+        sleep_until(deadline).await;
+        return Ok(Json(now));
+    };
+    // Thousands may wait at once: each keeps only its channel, deadline and mark while it does.
+    drop((now, params));
+    let waited = timeout_at(deadline, rx.wait_for(|t| seen.passed_by(t)))
+        .await
+        .map(|changed| changed.map(|task| task.clone()));
+    match waited {
+        Ok(Ok(task)) => return Ok(Json(task)),
+        // The task ended without passing what the client has seen: it will not change again.
+        Ok(Err(_)) => sleep_until(deadline).await,
+        Err(_) => {}
     }
-    sleep_until(deadline).await;
-    Ok(Json(now))
+    let latest = rx.borrow().clone();
+    Ok(Json(latest))
 }
 
 pub(crate) async fn status(
