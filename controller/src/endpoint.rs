@@ -280,7 +280,7 @@ fn too_large() -> Reply {
 fn reply(status: u16, head: &HeaderMap, body: Bytes) -> Reply {
     let info = head
         .get(headers::INFO)
-        .map(text_of)
+        .map(|v| text_of(v).into_owned())
         .filter(|s| !s.is_empty());
     let retry_secs = head
         .get(headers::RETRY_TIMEOUT)

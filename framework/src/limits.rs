@@ -46,7 +46,11 @@ impl Limits {
 
 /// Runs a request if its head is within bounds, a slot is free, and within the time limit.
 pub(crate) async fn guard(State(limits): State<Limits>, request: Request, next: Next) -> Response {
-    let head = request.uri().to_string().len()
+    let uri = request.uri();
+    let target = uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.scheme().map_or(0, |s| s.as_str().len() + 3);
+    let head = target
         + request
             .headers()
             .iter()

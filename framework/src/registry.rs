@@ -105,6 +105,10 @@ impl<T: Provisionable> Handler for Typed<T> {
 /// Reads a resource straight from the JSON bytes: malformed JSON is `InvalidJson`, JSON that
 /// does not fit the type is `InvalidResource` naming where.
 fn decode<T: Provisionable>(json: &[u8]) -> Result<T> {
+    // Tracking the path costs on every read; only a body that fails is read again to name it.
+    if let Ok(resource) = serde_json::from_slice(json) {
+        return Ok(resource);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let resource = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| {

@@ -10,6 +10,7 @@
 //! `GET` and `DELETE` carry no body, so the resource is loaded from the controller first.
 //! Every failure answers in the APS error shape.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use aps_protocol::Phase;
@@ -33,6 +34,7 @@ use crate::credentials::Instances;
 use crate::limits::{self, BODY_READ_TIMEOUT, Limits};
 use crate::peer::PeerCertificate;
 use crate::registry::Operation;
+use crate::trace::Shown;
 use crate::{App, Context, ControllerClient, Error, Outcome, Result};
 
 /// What every request shares.
@@ -122,7 +124,7 @@ async fn handle(
         transaction_id: request
             .headers
             .get(headers::TRANSACTION_ID)
-            .map_or_else(|| Uuid::new_v4().to_string(), text_of),
+            .map_or_else(|| Uuid::new_v4().to_string(), |v| text_of(v).into_owned()),
         phase,
         controller: ControllerClient::new(http, controller, instance_id),
         state: shared.app.state.clone(),
@@ -144,7 +146,7 @@ async fn handle(
 /// The instance, the controller's URL and the phase, from the APS headers.
 fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
     // A header given twice could be read one way here and another way by a proxy: refuse it.
-    let text = |name: &str| -> Result<Option<String>> {
+    let text = |name: &str| -> Result<Option<Cow<'_, str>>> {
         let mut values = request_headers.get_all(name).iter();
         match (values.next(), values.next()) {
             (Some(value), None) => Ok(Some(text_of(value))),
@@ -287,9 +289,17 @@ fn answer(op: Operation, outcome: &Outcome, resource: Vec<u8>) -> Response {
 fn with_transaction(answer: Result<Response>, request_headers: &HeaderMap) -> Response {
     let mut response = answer.unwrap_or_else(IntoResponse::into_response);
     if let Some(txn) = request_headers.get(headers::TRANSACTION_ID) {
-        response
-            .headers_mut()
-            .insert(headers::TRANSACTION_ID, header_text(&text_of(txn)));
+        // Plain text is echoed as it came (sharing its bytes); anything else is cleaned.
+        let plain = txn.len() <= headers::MAX_HEADER_TEXT
+            && txn
+                .to_str()
+                .is_ok_and(|t| t.trim().len() == t.len() && !t.contains('\t'));
+        let echo = if plain {
+            txn.clone()
+        } else {
+            header_text(&text_of(txn))
+        };
+        response.headers_mut().insert(headers::TRANSACTION_ID, echo);
     }
     response
 }
@@ -332,14 +342,5 @@ fn missing_header(name: &str) -> Error {
 
 /// Text from a request, cut and cleaned for an error message or a log line.
 pub(crate) fn clean(text: &str) -> String {
-    let cut: String = text
-        .chars()
-        .take(200)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().count() > 200 {
-        cut + "…"
-    } else {
-        cut
-    }
+    Shown(text).to_string()
 }

@@ -6,7 +6,7 @@
 //! own time-out. Limits on bodies, request time and concurrency are the router's
 //! (see [`App::body_limit`], [`App::request_timeout`], [`App::max_concurrency`]).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::time::Duration;
 
 use axum::Router;
@@ -87,9 +87,7 @@ impl App {
             shutdown().await;
             stopping.graceful_shutdown(Some(GRACE));
         });
-        let service = self
-            .router_at(base_path)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service = self.router_at(base_path).into_make_service();
         match tls {
             Some(tls) => {
                 let acceptor = PeerAcceptor::new(RustlsConfig::from_config(tls.config));

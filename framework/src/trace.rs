@@ -11,8 +11,6 @@ use axum::response::Response;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::routes::clean;
-
 /// Runs a request inside a span with its transaction id, instance id, service and phase, so
 /// every line it logs carries them, and logs its status and latency when it is answered.
 pub(crate) async fn request(mut request: Request, next: Next) -> Response {
@@ -26,14 +24,19 @@ pub(crate) async fn request(mut request: Request, next: Next) -> Response {
         }
     }
     let span = span(&request);
+    if span.is_disabled() {
+        return next.run(request).await;
+    }
     let method = request.method().clone();
-    let path = clean(request.uri().path());
+    // The path shares the request's bytes: cloning it copies nothing.
+    let uri = request.uri().clone();
     async move {
         let response = next.run(request).await;
         tracing::info!(
             status = response.status().as_u16(),
             latency = ?started.elapsed(),
-            "{method} {path}"
+            "{method} {}",
+            Shown(uri.path())
         );
         response
     }
@@ -42,15 +45,9 @@ pub(crate) async fn request(mut request: Request, next: Next) -> Response {
 }
 
 fn span(request: &Request) -> tracing::Span {
-    let field = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .map(|v| clean(&text_of(v)))
-            .unwrap_or_else(|| "-".into())
-    };
-    let phase = request
-        .headers()
+    let headers = request.headers();
+    let field = |name: &str| ShownHeader(headers.get(name));
+    let phase = headers
         .get(headers::REQUEST_PHASE)
         .map(|v| Phase::parse(Some(&text_of(v))).map_or("invalid", Phase::as_str))
         .unwrap_or(Phase::Sync.as_str());
@@ -60,15 +57,53 @@ fn span(request: &Request) -> tracing::Span {
         .trim_start_matches('/')
         .split('/')
         .next()
-        .map(clean)
         .unwrap_or_default();
+    // The fields are only read when the span is enabled.
     tracing::info_span!(
         "request",
         txn = %field(headers::TRANSACTION_ID),
         instance = %field(headers::INSTANCE_ID),
-        service = %service,
+        service = %Shown(service),
         phase = phase,
     )
+}
+
+/// A header as log text: undecodable bytes replaced, shown as [`Shown`] does, `-` when absent.
+struct ShownHeader<'a>(Option<&'a HeaderValue>);
+
+impl std::fmt::Display for ShownHeader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(value) => Shown(&text_of(value)).fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// Text from a request as a log line or an error message shows it: control characters as
+/// spaces, cut after [`SHOWN_CHARS`] characters. Writes without allocating.
+pub(crate) struct Shown<'a>(pub &'a str);
+
+/// The most characters of request text a message or a log line shows.
+const SHOWN_CHARS: usize = 200;
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.0;
+        let mut start = 0;
+        for (shown, (at, c)) in text.char_indices().enumerate() {
+            if shown == SHOWN_CHARS {
+                f.write_str(&text[start..at])?;
+                return f.write_str("…");
+            }
+            if c.is_control() {
+                f.write_str(&text[start..at])?;
+                f.write_str(" ")?;
+                start = at + c.len_utf8();
+            }
+        }
+        f.write_str(&text[start..])
+    }
 }
 
 /// Sets up logging to stderr, filtered by `RUST_LOG` (default `level`). Lines are written by a
@@ -94,4 +129,18 @@ pub(crate) fn init(level: &str) -> Option<tracing_appender::non_blocking::Worker
         .try_init()
         .ok()
         .map(|()| guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shown;
+
+    #[test]
+    fn shown_text_has_no_control_characters_and_is_cut_at_200_characters() {
+        assert_eq!(Shown("a\r\nb\u{7f}c").to_string(), "a  b c");
+        assert_eq!(Shown("Größe").to_string(), "Größe");
+        let long = "é".repeat(250);
+        assert_eq!(Shown(&long).to_string(), "é".repeat(200) + "…");
+        assert_eq!(Shown(&long[..400]).to_string(), long[..400]);
+    }
 }

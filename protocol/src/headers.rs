@@ -1,5 +1,7 @@
 //! Header names of the APS protocol and safe construction of header values.
 
+use std::borrow::Cow;
+
 use http::HeaderValue;
 
 /// Base URL of the controller, for the endpoint's calls back.
@@ -48,7 +50,7 @@ impl Phase {
             None => Ok(Self::Sync),
             Some(v) if v.eq_ignore_ascii_case("sync") => Ok(Self::Sync),
             Some(v) if v.eq_ignore_ascii_case("async") => Ok(Self::Async),
-            Some(v) => Err(UnknownPhase(text_of(&header_text(v)))),
+            Some(v) => Err(UnknownPhase(text_of(&header_text(v)).into_owned())),
         }
     }
 
@@ -84,6 +86,13 @@ pub struct UnknownPhase(pub String);
 /// assert_eq!(header_text("Größe").as_bytes(), "Größe".as_bytes());
 /// ```
 pub fn header_text(text: &str) -> HeaderValue {
+    // Most text needs no change: one copy, straight into the value.
+    let plain = text.len() <= MAX_HEADER_TEXT
+        && text.trim().len() == text.len()
+        && !text.chars().any(char::is_control);
+    if let Some(value) = plain.then(|| HeaderValue::from_str(text).ok()).flatten() {
+        return value;
+    }
     let mut cleaned = String::with_capacity(text.len().min(MAX_HEADER_TEXT));
     for c in text.chars() {
         if cleaned.len() + c.len_utf8() > MAX_HEADER_TEXT {
@@ -94,9 +103,10 @@ pub fn header_text(text: &str) -> HeaderValue {
     HeaderValue::from_str(cleaned.trim()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Reads a header value as text: UTF-8, with anything undecodable replaced.
-pub fn text_of(value: &HeaderValue) -> String {
-    String::from_utf8_lossy(value.as_bytes()).into_owned()
+/// Reads a header value as text: UTF-8, with anything undecodable replaced (borrowed when
+/// nothing is).
+pub fn text_of(value: &HeaderValue) -> Cow<'_, str> {
+    String::from_utf8_lossy(value.as_bytes())
 }
 
 #[cfg(test)]

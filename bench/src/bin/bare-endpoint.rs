@@ -1,6 +1,6 @@
 //! The baseline for the endpoint benchmark: a bare axum handler that answers what the demo
-//! answers (the same status, headers and body bytes) and does nothing else: no APS headers
-//! checked, no JSON parsed, no resource type, no logging.
+//! answers (the same status, headers and body bytes, the transaction id echoed) and does
+//! nothing else: no APS headers checked, no JSON parsed, no resource type, no logging.
 //!
 //! Usage: `bare-endpoint ADDR:PORT`.
 
@@ -15,16 +15,23 @@ async fn provision(request: HeaderMap, body: Bytes) -> Response {
         .get("aps-request-phase")
         .is_some_and(|p| p == "async");
     let json = [(header::CONTENT_TYPE, "application/json")];
-    if async_phase && rand::random::<bool>() {
-        return (StatusCode::CREATED, json, body).into_response();
-    }
-    let info = if async_phase {
-        "Still provisioning"
+    let mut response = if async_phase && rand::random::<bool>() {
+        (StatusCode::CREATED, json, body).into_response()
     } else {
-        "Provisioning the resource"
+        let info = if async_phase {
+            "Still provisioning"
+        } else {
+            "Provisioning the resource"
+        };
+        let headers = [("aps-info", info), ("aps-retry-timeout", "30")];
+        (StatusCode::ACCEPTED, json, headers, body).into_response()
     };
-    let headers = [("aps-info", info), ("aps-retry-timeout", "30")];
-    (StatusCode::ACCEPTED, json, headers, body).into_response()
+    if let Some(txn) = request.get("aps-transaction-id") {
+        response
+            .headers_mut()
+            .insert("aps-transaction-id", txn.clone());
+    }
+    response
 }
 
 #[tokio::main]
