@@ -150,6 +150,8 @@ controller_scenarios() {
     long-polls --polls "$polls" --idle "$idle" --protocol http2
   run_driver "4. $polls long polls over HTTP/1 (a connection each), idle for ${idle}s" \
     long-polls --polls "$polls" --idle "$idle" --protocol http1
+  run_driver "4. baseline: $polls HTTP/1 connections waiting in bare axum (a handler that sleeps)" \
+    long-polls --polls "$polls" --protocol http1-bare
   tables+=("$(
     echo "Controller ($profile build; figures as name value unit)"
     printf '%s\n' "${controller_rows[@]}"

@@ -16,6 +16,9 @@
 //! has a connection of its own (plain TCP, `Connection: close`): hyper keeps two 8 KiB buffers
 //! for every HTTP/1 connection, so that client costs the controller far more. The figures are
 //! named after the protocol. The client side is kept small either way; its CPU is printed too.
+//!
+//! `http1-bare` measures the floor beside it: the same HTTP/1 connections held by
+//! `bare-long-polls`, bare axum with a handler that only waits (no controller, no tasks).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,10 +40,12 @@ const CONNECTING: usize = 256;
 /// Long polls on one HTTP/2 connection: below the controller's limit of concurrent streams.
 const STREAMS_PER_CONNECTION: usize = 250;
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Protocol {
     Http1,
     Http2,
+    /// HTTP/1 against bare axum instead of the controller.
+    Http1Bare,
 }
 
 #[derive(Parser)]
@@ -104,9 +109,63 @@ async fn h2_connection(addr: &str) -> anyhow::Result<SendRequest<Empty<Bytes>>> 
     Ok(sender)
 }
 
+/// The floor: `args.polls` HTTP/1 connections each waiting in bare axum's handler.
+async fn bare(args: &Args) -> anyhow::Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let exe = std::env::current_exe()?.with_file_name("bare-long-polls");
+    let mut server = tokio::process::Command::new(&exe)
+        .arg(&addr)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", exe.display()))?;
+    let pid = server.id().context("no pid")?.to_string();
+    while TcpStream::connect(&addr).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (before_rss, _) = memory_mib(&pid)?;
+    let connecting = Arc::new(Semaphore::new(CONNECTING));
+    let (sent, mut all_sent) = mpsc::unbounded_channel();
+    let polls: Vec<_> = (0..args.polls)
+        .map(|i| {
+            let path = format!("/api/v1/tasks/{i}?poll_timeout=120");
+            tokio::spawn(long_poll(
+                addr.clone(),
+                path,
+                connecting.clone(),
+                sent.clone(),
+            ))
+        })
+        .collect();
+    drop(sent);
+    for _ in 0..args.polls {
+        if all_sent.recv().await.is_none() {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss, _) = memory_mib(&pid)?;
+    if let Some(ended) = polls.iter().position(|p| p.is_finished()) {
+        bail!("poll {ended} ended before it was measured");
+    }
+    figure("longpoll_bare_http1_rss", format!("{rss:.1}"), "MiB");
+    figure(
+        "longpoll_bare_http1_rss_per_waiter",
+        format!("{:.2}", (rss - before_rss) * 1024.0 / args.polls as f64),
+        "KiB",
+    );
+    server.kill().await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.protocol == Protocol::Http1Bare {
+        return bare(&args).await;
+    }
     let dir = tempfile::tempdir()?;
     let script = ChildScript {
         time_scale: 1.0,
@@ -135,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..args.polls {
         let path = format!("/api/v1/tasks/{}?poll_timeout=120", ids[i % ids.len()]);
         polls.push(match args.protocol {
-            Protocol::Http1 => tokio::spawn(long_poll(
+            Protocol::Http1 | Protocol::Http1Bare => tokio::spawn(long_poll(
                 addr.clone(),
                 path,
                 connecting.clone(),
@@ -187,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
     let own = cpu_secs("self")? - own_before;
 
     let prefix = match args.protocol {
-        Protocol::Http1 => "longpoll_http1",
+        Protocol::Http1 | Protocol::Http1Bare => "longpoll_http1",
         Protocol::Http2 => "longpoll_http2",
     };
     let figure =
