@@ -51,6 +51,7 @@ pub struct ControllerBuilder {
     endpoint_ca: Option<PathBuf>,
     callback_hosts: Option<Vec<String>>,
     max_requests: usize,
+    header_read_timeout: Duration,
 }
 
 impl Default for ControllerBuilder {
@@ -69,6 +70,7 @@ impl Default for ControllerBuilder {
             endpoint_ca: None,
             callback_hosts: None,
             max_requests: api::DEFAULT_MAX_REQUESTS,
+            header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -165,6 +167,13 @@ impl ControllerBuilder {
         self
     }
 
+    /// How long a client may take to send a request's head, and to finish a TLS handshake,
+    /// before its connection is closed (default 10 s).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
     /// The data directory: the one given, else the database file's directory.
     fn resolved_data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -251,7 +260,7 @@ impl ControllerBuilder {
             true => Some(authority.server_config()?),
             false => None,
         };
-        let server = Server::spawn(listener.into_std()?, app, tls)?;
+        let server = Server::spawn(listener.into_std()?, app, tls, self.header_read_timeout)?;
         Ok(Controller {
             addr,
             url,

@@ -26,8 +26,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinHandle;
 use tokio_rustls::server::TlsStream;
 
-/// How long a client may take to send the head of a request (and to finish a TLS handshake).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send the head of a request (and to finish a TLS handshake)
+/// unless the builder says otherwise.
+pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest request head (request line and headers) read from a connection.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 
@@ -68,11 +69,11 @@ where
 }
 
 /// Bounds what a connection may cost before a request reaches the router.
-fn protect(builder: &mut Builder<TokioExecutor>) {
+fn protect(builder: &mut Builder<TokioExecutor>, header_read_timeout: Duration) {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(header_read_timeout)
         .max_buf_size(MAX_HEAD);
     builder
         .http2()
@@ -88,21 +89,23 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Serves `app` on `listener`, over TLS when `tls` is given.
+    /// Serves `app` on `listener`, over TLS when `tls` is given; a client has
+    /// `header_read_timeout` for each request head and for the handshake.
     pub(crate) fn spawn(
         listener: std::net::TcpListener,
         app: Router,
         tls: Option<Arc<rustls::ServerConfig>>,
+        header_read_timeout: Duration,
     ) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         let handle = Handle::new();
         let service = app.into_make_service();
         let mut server = axum_server::from_tcp(listener).handle(handle.clone());
-        protect(server.http_builder());
+        protect(server.http_builder(), header_read_timeout);
         let task = match tls {
             Some(config) => {
                 let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(config))
-                    .handshake_timeout(HEADER_READ_TIMEOUT);
+                    .handshake_timeout(header_read_timeout);
                 let server = server.acceptor(PeerAcceptor(acceptor));
                 tokio::spawn(async move { report(server.serve(service).await) })
             }

@@ -12,8 +12,18 @@ pub(crate) async fn import(
     State(api): State<Api>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<PackageInfo>), ApiError> {
-    let package = aps_package::Package::read(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidPackage", e.to_string()))?;
+    // Unzipping and parsing up to 256 MiB takes a while: not on the threads serving requests.
+    let read = tokio::task::spawn_blocking(move || aps_package::Package::read(&body))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                format!("reading the package failed: {e}"),
+            )
+        })?;
+    let package =
+        read.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidPackage", e.to_string()))?;
     let model = PackageModel::from(package);
     Ok((StatusCode::CREATED, Json(api.engine.import(&model).await?)))
 }

@@ -145,6 +145,9 @@ struct Serve {
     /// How many API requests are served at once; more are answered 503.
     #[arg(long, env = "APS_CONTROLLER_MAX_REQUESTS", default_value_t = 1024)]
     max_requests: usize,
+    /// How long a client may take to send a request head (or finish a TLS handshake).
+    #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
+    header_read_timeout: Duration,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -259,7 +262,8 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .task_deadline(args.task_deadline)
         .tls(args.tls)
         .tls_names(args.tls_names.clone())
-        .max_requests(args.max_requests);
+        .max_requests(args.max_requests)
+        .header_read_timeout(args.header_read_timeout);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
     }
