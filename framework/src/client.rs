@@ -1,10 +1,12 @@
 //! The endpoint's client for calling the controller back.
 
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use aps_protocol::{ErrorBody, headers};
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -15,6 +17,34 @@ use crate::{Error, Result};
 
 /// How long a call to the controller may take before it counts as unreachable.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many distinct `APS-Controller-URI` values [`ControllerUrls`] keeps parsed.
+const KEPT_URLS: usize = 64;
+
+/// The controllers' URLs as requests name them, parsed once: an endpoint hears from one or a
+/// few controllers, and parsing a URL (with its IDNA host rules) costs more than finding it.
+#[derive(Debug, Default)]
+pub(crate) struct ControllerUrls(RwLock<HashMap<HeaderValue, Url>>);
+
+impl ControllerUrls {
+    /// The http(s) URL with a host that `value` holds, or `None`.
+    pub(crate) fn parse(&self, value: &HeaderValue) -> Option<Url> {
+        let known = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(url) = known.get(value) {
+            return Some(url.clone());
+        }
+        drop(known);
+        let url = Url::parse(headers::text_of(value).trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())?;
+        let mut known = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        // Many distinct values mean someone is making them up: start over rather than grow.
+        if known.len() >= KEPT_URLS {
+            known.clear();
+        }
+        known.insert(value.clone(), url.clone());
+        Some(url)
+    }
+}
 
 /// Calls the controller that sent the current request (its `APS-Controller-URI`), as the
 /// current application instance.
@@ -139,4 +169,26 @@ fn unreachable(base: &Url, error: &reqwest::Error) -> Error {
         "ControllerUnreachable",
         format!("cannot reach the controller at {base}: {error}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controller_urls_are_parsed_once_checked_every_time_and_bounded() {
+        let urls = ControllerUrls::default();
+        let value = HeaderValue::from_static(" http://controller.example:6308/ ");
+        let first = urls.parse(&value).expect("valid");
+        assert_eq!(first.as_str(), "http://controller.example:6308/");
+        assert_eq!(urls.parse(&value), Some(first));
+        for bad in ["ftp://x/", "not a url", "http://", "file:///etc/passwd"] {
+            assert_eq!(urls.parse(&HeaderValue::from_static(bad)), None, "{bad}");
+        }
+        for i in 0..KEPT_URLS * 3 {
+            let value = HeaderValue::from_str(&format!("https://c{i}.example/")).expect("value");
+            assert!(urls.parse(&value).is_some());
+            assert!(urls.0.read().expect("lock").len() <= KEPT_URLS);
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -45,7 +45,7 @@ impl Limits {
 }
 
 /// Runs a request if its head is within bounds, a slot is free, and within the time limit.
-pub(crate) async fn guard(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(limits: &Limits, request: Request, next: Next) -> Response {
     let uri = request.uri();
     let target = uri.path_and_query().map_or(0, |p| p.as_str().len())
         + uri.authority().map_or(0, |a| a.as_str().len())

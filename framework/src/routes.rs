@@ -10,7 +10,6 @@
 //! `GET` and `DELETE` carry no body, so the resource is loaded from the controller first.
 //! Every failure answers in the APS error shape.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use aps_protocol::Phase;
@@ -30,8 +29,9 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::app::Service;
+use crate::client::ControllerUrls;
 use crate::credentials::Instances;
-use crate::limits::{self, BODY_READ_TIMEOUT, Limits};
+use crate::limits::{BODY_READ_TIMEOUT, Limits};
 use crate::peer::PeerCertificate;
 use crate::registry::Operation;
 use crate::trace::Shown;
@@ -42,6 +42,7 @@ pub(crate) struct Shared {
     app: App,
     http: reqwest::Client,
     instances: Instances,
+    urls: ControllerUrls,
 }
 
 /// The router of an application, with the services at `/{service}/…`.
@@ -51,6 +52,7 @@ pub(crate) fn router(app: App) -> Router {
         instances: Instances::new(app.data_dir.as_deref()),
         app,
         http: ControllerClient::http(),
+        urls: ControllerUrls::default(),
     });
     Router::new()
         .route("/{service}", post(collection).fallback(wrong_method))
@@ -58,8 +60,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/{service}/{id}", any(item))
         .fallback(unknown_path)
         .with_state(shared)
-        .layer(axum::middleware::from_fn_with_state(limits, limits::guard))
-        .layer(axum::middleware::from_fn(crate::trace::request))
+        // One layer: the request's span and log line around its limits.
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::trace::request,
+        ))
 }
 
 async fn collection(
@@ -105,7 +110,7 @@ async fn handle(
     let service: &Service = shared.app.find(service).ok_or_else(|| {
         Error::not_found(format!("this endpoint has no service `{}`", clean(service)))
     })?;
-    let (instance_id, controller, phase) = aps_headers(&request.headers)?;
+    let (instance_id, controller, phase) = aps_headers(&request.headers, &shared.urls)?;
     let peer = request.extensions.get::<PeerCertificate>();
     let limit = shared.app.body_limit;
     let installing = op == Operation::Provision && service.root && phase == Phase::Sync;
@@ -144,12 +149,12 @@ async fn handle(
 }
 
 /// The instance, the controller's URL and the phase, from the APS headers.
-fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
+fn aps_headers(request_headers: &HeaderMap, urls: &ControllerUrls) -> Result<(Uuid, Url, Phase)> {
     // A header given twice could be read one way here and another way by a proxy: refuse it.
-    let text = |name: &str| -> Result<Option<Cow<'_, str>>> {
+    let one = |name: &str| -> Result<Option<&HeaderValue>> {
         let mut values = request_headers.get_all(name).iter();
         match (values.next(), values.next()) {
-            (Some(value), None) => Ok(Some(text_of(value))),
+            (Some(value), None) => Ok(Some(value)),
             (None, _) => Ok(None),
             (Some(_), Some(_)) => Err(Error::with(
                 StatusCode::BAD_REQUEST,
@@ -158,6 +163,7 @@ fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
             )),
         }
     };
+    let text = |name: &str| Ok::<_, Error>(one(name)?.map(text_of));
     let instance = text(headers::INSTANCE_ID)?.ok_or_else(|| missing_header("APS-Instance-ID"))?;
     let instance_id = Uuid::parse_str(instance.trim()).map_err(|_| {
         Error::with(
@@ -167,20 +173,17 @@ fn aps_headers(request_headers: &HeaderMap) -> Result<(Uuid, Url, Phase)> {
         )
     })?;
     let controller =
-        text(headers::CONTROLLER_URI)?.ok_or_else(|| missing_header("APS-Controller-URI"))?;
-    let controller = Url::parse(controller.trim())
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| {
-            Error::with(
-                StatusCode::BAD_REQUEST,
-                "InvalidHeader",
-                format!(
-                    "APS-Controller-URI must be an http(s) URL, not `{}`",
-                    clean(&controller)
-                ),
-            )
-        })?;
+        one(headers::CONTROLLER_URI)?.ok_or_else(|| missing_header("APS-Controller-URI"))?;
+    let controller = urls.parse(controller).ok_or_else(|| {
+        Error::with(
+            StatusCode::BAD_REQUEST,
+            "InvalidHeader",
+            format!(
+                "APS-Controller-URI must be an http(s) URL, not `{}`",
+                clean(&text_of(controller))
+            ),
+        )
+    })?;
     let phase = Phase::parse(text(headers::REQUEST_PHASE)?.as_deref())
         .map_err(|e| Error::with(StatusCode::BAD_REQUEST, "InvalidHeader", e.to_string()))?;
     Ok((instance_id, controller, phase))

@@ -4,16 +4,23 @@ use std::time::Instant;
 
 use aps_protocol::Phase;
 use aps_protocol::headers::{self, text_of};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 use uuid::Uuid;
 
-/// Runs a request inside a span with its transaction id, instance id, service and phase, so
-/// every line it logs carries them, and logs its status and latency when it is answered.
-pub(crate) async fn request(mut request: Request, next: Next) -> Response {
+use crate::limits::{self, Limits};
+
+/// Runs a request within its [limits](crate::limits) inside a span with its transaction id,
+/// instance id, service and phase, so every line it logs carries them, and logs its status and
+/// latency when it is answered.
+pub(crate) async fn request(
+    State(limits): State<Limits>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     // A request without a transaction id gets one, so its log lines and the operation's
     // `Context::transaction_id` still agree.
@@ -25,13 +32,13 @@ pub(crate) async fn request(mut request: Request, next: Next) -> Response {
     }
     let span = span(&request);
     if span.is_disabled() {
-        return next.run(request).await;
+        return limits::guard(&limits, request, next).await;
     }
     let method = request.method().clone();
     // The path shares the request's bytes: cloning it copies nothing.
     let uri = request.uri().clone();
     async move {
-        let response = next.run(request).await;
+        let response = limits::guard(&limits, request, next).await;
         tracing::info!(
             status = response.status().as_u16(),
             latency = ?started.elapsed(),
