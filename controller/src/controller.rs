@@ -51,6 +51,7 @@ pub struct ControllerBuilder {
     endpoint_ca: Option<PathBuf>,
     callback_hosts: Option<Vec<String>>,
     max_requests: usize,
+    max_waiting: usize,
     header_read_timeout: Duration,
 }
 
@@ -70,6 +71,7 @@ impl Default for ControllerBuilder {
             endpoint_ca: None,
             callback_hosts: None,
             max_requests: api::DEFAULT_MAX_REQUESTS,
+            max_waiting: api::DEFAULT_MAX_WAITING,
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
@@ -167,6 +169,15 @@ impl ControllerBuilder {
         self
     }
 
+    /// How many requests may wait at once: long polls, and operations waiting for their task
+    /// (`timeout` other than 0). A waiting request gives its [`max_requests`](Self::max_requests)
+    /// slot back. Past this, a long poll is answered 503 and an operation answers 202 at once
+    /// (default 65,536).
+    pub fn max_waiting(mut self, requests: usize) -> Self {
+        self.max_waiting = requests;
+        self
+    }
+
     /// How long a client may take to send a request's head, and to finish a TLS handshake,
     /// before its connection is closed (default 10 s).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
@@ -255,6 +266,7 @@ impl ControllerBuilder {
                 callback_hosts: self.callback_hosts.map(Arc::new),
             },
             self.max_requests,
+            self.max_waiting,
         );
         let tls = match self.tls {
             true => Some(authority.server_config()?),

@@ -345,3 +345,72 @@ async fn many_long_polls_share_one_http2_connection_and_all_answer_a_change() {
         assert_eq!(task["state"], "canceled", "{task}");
     }
 }
+
+#[tokio::test]
+async fn waiting_requests_give_their_slot_back_and_have_a_limit_of_their_own() {
+    let builder = aps_controller::Controller::builder()
+        .time_scale(0.01)
+        .max_requests(2)
+        .max_waiting(5);
+    let (c, running) = common::running_with(builder).await;
+    let poll = format!(
+        "/api/v1/tasks/{}?poll_timeout=60&since_revision={}",
+        running.id, running.revision
+    );
+    let c = std::sync::Arc::new(c);
+    let polls: Vec<_> = (0..5)
+        .map(|_| {
+            let (c, poll) = (c.clone(), poll.clone());
+            tokio::spawn(async move { get(&c, &poll).await })
+        })
+        .collect();
+    // Five polls wait, yet the two request slots still serve everyone else.
+    let mut waiting = false;
+    for _ in 0..500 {
+        let (status, _, _) = get(&c, &poll).await;
+        if status == 503 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(waiting, "a sixth poll is refused once five wait");
+    // Let any poll still starting reach its wait.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..10 {
+        let (status, _, _) = get(&c, "/api/v1/tasks?limit=1").await;
+        assert_eq!(status, 200);
+    }
+    // An operation that would wait answers 202 at once: its task has started either way.
+    let (status, _, task) = http(
+        &c,
+        Method::POST,
+        "/api/v1/resources",
+        Some(json!({
+            "application": c.application(),
+            "resource": {"aps": {"type": common::THING}, "plan": ["accept", "done"]},
+            "timeout": -1
+        })),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 202, "{task}");
+    assert!(polls.iter().all(|p| !p.is_finished()));
+    let (status, _, _) = http(
+        &c,
+        Method::POST,
+        &format!("/api/v1/tasks/{}/cancel", running.id),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    for poll in polls {
+        let (status, _, task) = tokio::time::timeout(Duration::from_secs(10), poll)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(task["state"], "canceled");
+    }
+}

@@ -2,9 +2,9 @@
 //!
 //! Usage: `long-polls --polls N [--idle SECS] [--protocol http2|http1]`
 //!
-//! Starts `controller-under-test` (serving N + 1024 requests at once: long polls hold one each;
-//! the scripted endpoint answers `202, APS-Retry-Timeout: 3600`,
-//! so the tasks stay unchanged), makes N/10 tasks, and sends N requests
+//! Starts `controller-under-test` with the default limits (1,024 requests served at once; a
+//! long poll gives its slot back while it waits; the scripted endpoint answers
+//! `202, APS-Retry-Timeout: 3600`, so the tasks stay unchanged), makes N/10 tasks, and sends N requests
 //! `GET /api/v1/tasks/{id}?poll_timeout=120` (ten per task). Once they are all waiting, it
 //! measures the controller for SECS: resident memory, CPU used, and how many store reads it
 //! made (the store's counter; a long poll waits on the task's watch channel, so it must be 0).
@@ -171,7 +171,7 @@ async fn main() -> anyhow::Result<()> {
         time_scale: 1.0,
         accepts: u32::MAX,
         retry_secs: 3600,
-        max_requests: args.polls + 1024,
+        max_requests: 1024,
     };
     let mut controller = ControllerProcess::spawn(&dir.path().join("c.db"), script).await?;
     let pid = controller.pid()?.to_string();

@@ -1,23 +1,31 @@
 //! Load shedding and time limits: under load the API answers 503 with `Retry-After` instead of
 //! queueing without bound, and no request runs forever.
 //!
-//! A request takes a slot for as long as it runs (long polls and waiting requests included);
-//! when none is free it is answered at once. The time limit is above the longest wait a
-//! request may ask for (`timeout` up to an hour), so it only ends requests that are stuck.
+//! A request takes a slot while it works; when none is free it is answered at once. A request
+//! that goes on to wait (a long poll, an operation waiting for its task) trades its slot for
+//! one of the far more numerous waiting slots ([`Slot::wait`]): waiting costs a few KiB and no
+//! CPU, so thousands of waits do not keep other requests from being served. The time limit is
+//! above the longest wait a request may ask for (`timeout` up to an hour), so it only ends
+//! requests that are stuck.
 
-use std::sync::Arc;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::ApiError;
 
 /// Requests served at once unless the builder says otherwise.
 pub(crate) const DEFAULT_MAX_REQUESTS: usize = 1024;
+/// Requests waiting at once (long polls, operations waiting for their task) unless the builder
+/// says otherwise.
+pub(crate) const DEFAULT_MAX_WAITING: usize = 65_536;
 /// How long a request may run: the longest wait plus a minute.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600 + 60);
 /// How long a client may take to send a request body.
@@ -27,30 +35,95 @@ pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub(crate) struct Limits {
     slots: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
 }
 
 impl Limits {
-    pub(crate) fn new(max_requests: usize) -> Self {
+    pub(crate) fn new(max_requests: usize, max_waiting: usize) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(max_requests.max(1))),
+            waiting: Arc::new(Semaphore::new(max_waiting.max(1))),
         }
     }
 }
 
+/// The slot of the request being served, for a handler that is about to wait.
+#[derive(Clone)]
+pub(crate) struct Slot {
+    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    waiting: Option<Arc<Semaphore>>,
+}
+
+/// Held for as long as a request waits.
+pub(crate) struct Waiting {
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Slot {
+    /// Gives the request's slot back and takes a waiting one instead; `None` when as many
+    /// requests wait as allowed (the request keeps its slot then).
+    pub(crate) fn wait(&self) -> Option<Waiting> {
+        let Some(waiting) = &self.waiting else {
+            return Some(Waiting { _permit: None });
+        };
+        let permit = waiting.clone().try_acquire_owned().ok()?;
+        drop(
+            self.held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        Some(Waiting {
+            _permit: Some(permit),
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Slot {
+    type Rejection = Infallible;
+
+    /// The slot [`guard`] gave the request; outside it (a router without the guard) waiting is
+    /// not limited.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(parts.extensions.get::<Slot>().cloned().unwrap_or(Slot {
+            held: Arc::default(),
+            waiting: None,
+        }))
+    }
+}
+
+/// The 503 for a controller serving (or keeping waiting) as many requests as it allows.
+pub(crate) fn busy() -> Response {
+    let mut busy = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Busy",
+        "The controller is serving as many requests as it allows; try again shortly",
+    )
+    .into_response();
+    busy.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    busy
+}
+
 /// Runs a request if a slot is free, within the time limit.
-pub(crate) async fn guard(State(limits): State<Limits>, request: Request, next: Next) -> Response {
-    let Ok(_slot) = limits.slots.clone().try_acquire_owned() else {
-        let mut busy = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Busy",
-            "The controller is serving as many requests as it allows; try again shortly",
-        )
-        .into_response();
-        busy.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return busy;
+pub(crate) async fn guard(
+    State(limits): State<Limits>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Ok(permit) = limits.slots.clone().try_acquire_owned() else {
+        return busy();
     };
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    // The guard keeps the slot until the request ends, unless the handler traded it for a
+    // waiting one: the request's own copy goes when its handler has read what it needs.
+    let slot = Slot {
+        held: Arc::new(Mutex::new(Some(permit))),
+        waiting: Some(limits.waiting),
+    };
+    request.extensions_mut().insert(slot.clone());
+    let answer = tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await;
+    drop(slot);
+    match answer {
         Ok(response) => response,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

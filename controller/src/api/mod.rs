@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use crate::engine::Engine;
 use crate::tls::Authority;
 
-pub(crate) use limits::DEFAULT_MAX_REQUESTS;
+pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING};
 
 /// The largest package upload.
 const MAX_PACKAGE: usize = 256 * 1024 * 1024;
@@ -40,8 +40,9 @@ pub(crate) struct Api {
     pub callback_hosts: Option<Arc<Vec<String>>>,
 }
 
-/// The controller's routes, serving at most `max_requests` at once.
-pub(crate) fn router(api: Api, max_requests: usize) -> Router {
+/// The controller's routes, serving at most `max_requests` at once and keeping at most
+/// `max_waiting` waiting.
+pub(crate) fn router(api: Api, max_requests: usize, max_waiting: usize) -> Router {
     Router::new()
         .route(
             "/api/v1/packages",
@@ -73,7 +74,7 @@ pub(crate) fn router(api: Api, max_requests: usize) -> Router {
         .with_state(api)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
-            limits::Limits::new(max_requests),
+            limits::Limits::new(max_requests, max_waiting),
             limits::guard,
         ))
 }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::Api;
 use super::answer::{accepted, outcome};
 use super::error::{ApiError, Id, JsonBody, Params};
+use super::limits::Slot;
 use crate::store::ApplicationRow;
 use crate::task::Task;
 
@@ -84,9 +85,13 @@ fn allowed_callback(api: &Api, url: Option<&String>) -> Result<(), ApiError> {
     }
 }
 
-/// Answers for a started task, waiting as the request asked.
-async fn run(api: &Api, task: Task, wait: Wait) -> Result<Response, ApiError> {
+/// Answers for a started task, waiting as the request asked (or answering 202 at once when
+/// as many requests wait as the controller allows: the task has started either way).
+async fn run(api: &Api, task: Task, wait: Wait, slot: &Slot) -> Result<Response, ApiError> {
     let Wait::For(limit) = wait else {
+        return Ok(accepted(&task));
+    };
+    let Some(_waiting) = slot.wait() else {
         return Ok(accepted(&task));
     };
     if let Some(mut changes) = api.engine.subscribe(task.id) {
@@ -119,6 +124,7 @@ pub(crate) struct InstallRequest {
 
 pub(crate) async fn install(
     State(api): State<Api>,
+    slot: Slot,
     headers: HeaderMap,
     JsonBody(req): JsonBody<InstallRequest>,
 ) -> Result<Response, ApiError> {
@@ -128,7 +134,7 @@ pub(crate) async fn install(
         .engine
         .install(req.package, req.endpoint, req.settings, req.callback_url)
         .await?;
-    run(&api, task, wait).await
+    run(&api, task, wait, &slot).await
 }
 
 async fn application_json(api: &Api, app: ApplicationRow) -> Result<Value, ApiError> {
@@ -173,6 +179,7 @@ pub(crate) struct ProvisionRequest {
 
 pub(crate) async fn provision(
     State(api): State<Api>,
+    slot: Slot,
     headers: HeaderMap,
     JsonBody(req): JsonBody<ProvisionRequest>,
 ) -> Result<Response, ApiError> {
@@ -182,7 +189,7 @@ pub(crate) async fn provision(
         .engine
         .provision(req.application, req.resource, req.callback_url)
         .await?;
-    run(&api, task, wait).await
+    run(&api, task, wait, &slot).await
 }
 
 #[derive(Deserialize)]
@@ -196,6 +203,7 @@ pub(crate) struct ConfigureRequest {
 pub(crate) async fn configure(
     State(api): State<Api>,
     Id(id): Id,
+    slot: Slot,
     headers: HeaderMap,
     JsonBody(req): JsonBody<ConfigureRequest>,
 ) -> Result<Response, ApiError> {
@@ -205,7 +213,7 @@ pub(crate) async fn configure(
         .engine
         .configure(id, req.resource, req.callback_url)
         .await?;
-    run(&api, task, wait).await
+    run(&api, task, wait, &slot).await
 }
 
 #[derive(Deserialize, Default)]
@@ -219,6 +227,7 @@ pub(crate) async fn unprovision(
     State(api): State<Api>,
     Id(id): Id,
     params: Params,
+    slot: Slot,
     headers: HeaderMap,
     JsonBody(req): JsonBody<Option<UnprovisionRequest>>,
 ) -> Result<Response, ApiError> {
@@ -234,7 +243,7 @@ pub(crate) async fn unprovision(
     let wait = Wait::of(req.timeout.or(query_timeout), &headers, api.sync_timeout)?;
     allowed_callback(&api, req.callback_url.as_ref())?;
     let task = api.engine.unprovision(id, req.callback_url).await?;
-    run(&api, task, wait).await
+    run(&api, task, wait, &slot).await
 }
 
 pub(crate) async fn resource(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::Api;
 use super::answer::{accepted, outcome};
 use super::error::{ApiError, Id, Params};
+use super::limits::{Slot, busy};
 use crate::clock::Timestamp;
 use crate::engine::Canceled;
 use crate::store::TaskFilter;
@@ -76,8 +77,9 @@ impl Seen {
 pub(crate) async fn get(
     State(api): State<Api>,
     Id(id): Id,
+    slot: Slot,
     params: Params,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<Response, ApiError> {
     let poll: Option<u64> = number(&params, "poll_timeout")?;
     if poll.is_some_and(|s| !(1..=120).contains(&s)) {
         return Err(ApiError::bad_request(
@@ -98,16 +100,19 @@ pub(crate) async fn get(
         }
     };
     let Some(secs) = poll else {
-        return Ok(Json(now));
+        return Ok(Json(now).into_response());
     };
     let seen = Seen::of(&params, &now)?;
     if seen.passed_by(&now) {
-        return Ok(Json(now));
+        return Ok(Json(now).into_response());
     }
+    let Some(_waiting) = slot.wait() else {
+        return Ok(busy());
+    };
     let deadline = Instant::now() + Duration::from_secs(secs);
     let Some(mut rx) = changes else {
         sleep_until(deadline).await;
-        return Ok(Json(now));
+        return Ok(Json(now).into_response());
     };
     // Thousands may wait at once: each keeps only its channel, deadline and mark while it does.
     drop((now, params));
@@ -115,13 +120,13 @@ pub(crate) async fn get(
         .await
         .map(|changed| changed.map(|task| task.clone()));
     match waited {
-        Ok(Ok(task)) => return Ok(Json(task)),
+        Ok(Ok(task)) => return Ok(Json(task).into_response()),
         // The task ended without passing what the client has seen: it will not change again.
         Ok(Err(_)) => sleep_until(deadline).await,
         Err(_) => {}
     }
     let latest = rx.borrow().clone();
-    Ok(Json(latest))
+    Ok(Json(latest).into_response())
 }
 
 pub(crate) async fn status(

@@ -390,7 +390,14 @@ pub async fn upload(base: &str) -> Value {
 /// A test controller at `time_scale` with a `thing` whose provisioning has answered 202 once
 /// and will be done at the first recheck.
 pub async fn running(time_scale: f64) -> (TestController, aps_controller::Task) {
-    let (c, _) = scripted_with(Controller::builder().time_scale(time_scale)).await;
+    running_with(Controller::builder().time_scale(time_scale)).await
+}
+
+/// [`running`] on a controller made by `builder`.
+pub async fn running_with(
+    builder: aps_controller::ControllerBuilder,
+) -> (TestController, aps_controller::Task) {
+    let (c, _) = scripted_with(builder).await;
     let plan = json!({"plan": ["accept", "done"]});
     let task = c
         .client()

@@ -145,6 +145,10 @@ struct Serve {
     /// How many API requests are served at once; more are answered 503.
     #[arg(long, env = "APS_CONTROLLER_MAX_REQUESTS", default_value_t = 1024)]
     max_requests: usize,
+    /// How many requests may wait at once (long polls, operations waiting for their task);
+    /// waiting ones do not count against --max-requests.
+    #[arg(long, env = "APS_CONTROLLER_MAX_WAITING", default_value_t = 65_536)]
+    max_waiting: usize,
     /// How long a client may take to send a request head (or finish a TLS handshake).
     #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     header_read_timeout: Duration,
@@ -263,6 +267,7 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .tls(args.tls)
         .tls_names(args.tls_names.clone())
         .max_requests(args.max_requests)
+        .max_waiting(args.max_waiting)
         .header_read_timeout(args.header_read_timeout);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
