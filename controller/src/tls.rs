@@ -122,8 +122,8 @@ impl Authority {
         if new_ca {
             let key = KeyPair::generate()?;
             let cert = ca_params().self_signed(&key)?;
-            write_private(&ca_key_file, key.serialize_pem().as_bytes())?;
-            write_file(&ca_cert, cert.pem().as_bytes())?;
+            write_file(&ca_key_file, key.serialize_pem().as_bytes(), true)?;
+            write_file(&ca_cert, cert.pem().as_bytes(), false)?;
         }
         let ca_key = KeyPair::from_pem(&read(&ca_key_file)?).map_err(|e| pem(&ca_key_file, e))?;
         let ca_pem = read(&ca_cert)?;
@@ -135,8 +135,8 @@ impl Authority {
             let key = KeyPair::generate()?;
             let issuer = Issuer::new(ca_params(), &ca_key);
             let cert = leaf_params("aps-controller", sans)?.signed_by(&key, &issuer)?;
-            write_private(&leaf_key, key.serialize_pem().as_bytes())?;
-            write_file(&leaf, cert.pem().as_bytes())?;
+            write_file(&leaf_key, key.serialize_pem().as_bytes(), true)?;
+            write_file(&leaf, cert.pem().as_bytes(), false)?;
         }
         Ok(Self {
             leaf_pem: read(&leaf)?,
@@ -171,15 +171,8 @@ impl Authority {
             let id = instance.to_string();
             let cert = leaf_params(&id, vec![])?.signed_by(&key, &issuer)?;
             let contents = format!("{}{}", cert.pem(), key.serialize_pem());
-            // Written aside and moved in without replacing: two racing issuers agree on one.
-            let parent = self.dir.join("instances");
-            let mut file =
-                tempfile::NamedTempFile::new_in(&parent).map_err(|e| file_error(&parent, e))?;
-            file.write_all(contents.as_bytes())
-                .map_err(|e| file_error(file.path(), e))?;
-            file.as_file()
-                .sync_all()
-                .map_err(|e| file_error(&path, e))?;
+            // Moved in without replacing: two racing issuers agree on one.
+            let file = staged(&path, contents.as_bytes(), true)?;
             if let Err(error) = file.persist_noclobber(&path) {
                 if !path.exists() {
                     return Err(file_error(&path, error.error));
@@ -247,18 +240,34 @@ fn read(path: &Path) -> Result<String, TlsError> {
     std::fs::read_to_string(path).map_err(|e| file_error(path, e))
 }
 
-fn write_file(path: &Path, contents: &[u8]) -> Result<(), TlsError> {
-    std::fs::write(path, contents).map_err(|e| file_error(path, e))
+/// `contents` written and synced beside `path`, ready to be moved in whole: a crash leaves the
+/// old file or none, never half of one. Private files are readable by their owner only.
+fn staged(
+    path: &Path,
+    contents: &[u8],
+    private: bool,
+) -> Result<tempfile::NamedTempFile, TlsError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    // Made readable by its owner only; certificates are opened up to everyone.
+    let mut file = tempfile::NamedTempFile::new_in(parent).map_err(|e| file_error(parent, e))?;
+    #[cfg(unix)]
+    if !private {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| file_error(path, e))?;
+    }
+    file.write_all(contents).map_err(|e| file_error(path, e))?;
+    file.as_file().sync_all().map_err(|e| file_error(path, e))?;
+    Ok(file)
 }
 
-/// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), TlsError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| file_error(path, e))?;
-    file.write_all(contents).map_err(|e| file_error(path, e))
+/// Writes `path` whole, replacing what was there.
+fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<(), TlsError> {
+    staged(path, contents, private)?
+        .persist(path)
+        .map_err(|e| file_error(path, e.error))?;
+    Ok(())
 }
 
 fn file_error(path: &Path, source: std::io::Error) -> TlsError {
@@ -312,6 +321,32 @@ mod tests {
                     .mode();
                 assert_eq!(mode & 0o077, 0, "{key} is private");
             }
+            for cert in ["tls/ca.crt", "tls/controller.crt"] {
+                let mode = std::fs::metadata(dir.path().join(cert))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o644, "{cert} is readable by everyone");
+            }
         }
+        // Nothing half-written is left beside them.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("tls"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_half_made_authority_is_made_again_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Authority::open(dir.path(), &[]).unwrap();
+        // As if the first start died between writing the CA's key and its certificate.
+        std::fs::remove_file(dir.path().join("tls/ca.crt")).unwrap();
+        let again = Authority::open(dir.path(), &[]).unwrap();
+        assert_ne!(again.ca_pem(), first.ca_pem());
+        assert!(again.server_config().is_ok());
+        assert!(again.instance(Uuid::new_v4()).is_ok());
     }
 }
