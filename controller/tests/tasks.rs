@@ -318,23 +318,30 @@ async fn many_long_polls_share_one_http2_connection_and_all_answer_a_change() {
                 let status = response.status();
                 let body = response.into_body().collect().await.unwrap().to_bytes();
                 (
-                    status,
+                    status.as_u16(),
                     serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
                 )
             })
         })
         .collect();
-    // Every poll is waiting: none has answered before the change.
+    // Time for every poll to reach its wait.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(polls.iter().all(|p| !p.is_finished()));
-    let (status, _, _) = common::http(
-        &c,
-        Method::POST,
-        &format!("/api/v1/tasks/{}/cancel", running.id),
-        None,
-        &[],
-    )
-    .await;
+    every_poll_answers_the_cancel(&c, running.id, polls).await;
+}
+
+/// Checks that every poll still waits, cancels `task`, and checks that each then answers it
+/// canceled.
+async fn every_poll_answers_the_cancel(
+    c: &aps_controller::testkit::TestController,
+    task: uuid::Uuid,
+    polls: Vec<tokio::task::JoinHandle<(u16, serde_json::Value)>>,
+) {
+    assert!(
+        polls.iter().all(|p| !p.is_finished()),
+        "a poll answered early"
+    );
+    let cancel = format!("/api/v1/tasks/{task}/cancel");
+    let (status, _, _) = http(c, Method::POST, &cancel, None, &[]).await;
     assert_eq!(status, 200);
     for poll in polls {
         let (status, task) = tokio::time::timeout(Duration::from_secs(10), poll)
@@ -361,7 +368,10 @@ async fn waiting_requests_give_their_slot_back_and_have_a_limit_of_their_own() {
     let polls: Vec<_> = (0..5)
         .map(|_| {
             let (c, poll) = (c.clone(), poll.clone());
-            tokio::spawn(async move { get(&c, &poll).await })
+            tokio::spawn(async move {
+                let (status, _, task) = get(&c, &poll).await;
+                (status, task)
+            })
         })
         .collect();
     // Five polls wait, yet the two request slots still serve everyone else.
@@ -395,22 +405,5 @@ async fn waiting_requests_give_their_slot_back_and_have_a_limit_of_their_own() {
     )
     .await;
     assert_eq!(status, 202, "{task}");
-    assert!(polls.iter().all(|p| !p.is_finished()));
-    let (status, _, _) = http(
-        &c,
-        Method::POST,
-        &format!("/api/v1/tasks/{}/cancel", running.id),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(status, 200);
-    for poll in polls {
-        let (status, _, task) = tokio::time::timeout(Duration::from_secs(10), poll)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(status, 200);
-        assert_eq!(task["state"], "canceled");
-    }
+    every_poll_answers_the_cancel(&c, running.id, polls).await;
 }
