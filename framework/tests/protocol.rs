@@ -105,6 +105,23 @@ async fn provision_sync_answers_202_with_info_retry_and_the_changed_resource() {
 }
 
 #[tokio::test]
+async fn a_request_without_a_transaction_id_gets_one_in_its_answer() {
+    let rig = Rig::start().await;
+    let r = rig
+        .http
+        .post(format!("{}/mailbox/", rig.endpoint))
+        .header("APS-Instance-ID", rig.instance.to_string())
+        .header("APS-Controller-URI", &rig.controller_uri)
+        .json(&json!({"quota": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let txn = header(&r, "aps-transaction-id");
+    assert!(Uuid::parse_str(txn).is_ok(), "{txn}");
+}
+
+#[tokio::test]
 async fn provision_without_trailing_slash_and_explicit_sync_phase_is_the_same() {
     let rig = Rig::start().await;
     let r = rig
