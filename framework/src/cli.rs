@@ -1,5 +1,6 @@
 //! The command line every application gets: `serve` (the default) and `meta`.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,12 +14,9 @@ use crate::{App, Tls, TlsError};
 pub struct NoArgs {}
 
 #[derive(Parser, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli<A: Args> {
     #[command(subcommand)]
-    command: Option<Command<A>>,
-    #[command(flatten)]
-    serve: ServeArgs<A>,
+    command: Command<A>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,10 +122,10 @@ pub fn run(app: App) -> ExitCode {
 /// * `dev` (with the `dev` feature): the endpoint and an embedded controller on loopback,
 ///   installing an instance and provisioning one resource with its task shown live.
 pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
-    let cli = Cli::<A>::parse();
+    let cli = Cli::<A>::parse_from(with_default_command(std::env::args_os().collect()));
     // `dev` draws a live task view on the terminal: keep request lines out of it.
     #[cfg(feature = "dev")]
-    let quiet = matches!(cli.command, Some(Command::Dev(_)));
+    let quiet = matches!(cli.command, Command::Dev(_));
     #[cfg(not(feature = "dev"))]
     let quiet = false;
     // The controller's start-up notice (the time scale) is shown by `dev` itself.
@@ -140,7 +138,7 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+    match cli.command {
         Command::Serve(args) => {
             let tls = match args.tls.load(&args.data_dir, args.listen) {
                 Ok(tls) => tls,
@@ -168,11 +166,27 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     }
 }
 
+/// The arguments with `serve` put in when they name no command, so `serve` is the default
+/// while its options (and their environment variables) are read only when serving.
+fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
+    let named = args.get(1).is_some_and(|first| {
+        let first = first.to_string_lossy();
+        !first.starts_with('-') || matches!(&*first, "-h" | "--help")
+    });
+    if !named && !args.is_empty() {
+        args.insert(1, "serve".into());
+    }
+    args
+}
+
 async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>) -> ExitCode {
     let listener = match std::net::TcpListener::bind(listen) {
         Ok(listener) => listener,
         Err(e) => return fail(&format!("cannot listen on {listen}: {e}")),
     };
+    if let Some(problem) = crate::serve::base_path_problem(base_path) {
+        return fail(&problem);
+    }
     let base = format!("/{}", base_path.trim_matches('/'));
     let scheme = if tls.is_some() { "https" } else { "http" };
     if tls.is_none() {
@@ -199,4 +213,34 @@ async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>)
 pub(crate) fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_default_command;
+
+    fn args(words: &[&str]) -> Vec<std::ffi::OsString> {
+        words.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn serve_is_the_command_when_none_is_named() {
+        let cases: [(&[&str], &[&str]); 6] = [
+            (&["app"], &["app", "serve"]),
+            (
+                &["app", "--listen", "0:1"],
+                &["app", "serve", "--listen", "0:1"],
+            ),
+            (
+                &["app", "meta", "--out", "d"],
+                &["app", "meta", "--out", "d"],
+            ),
+            (&["app", "serve"], &["app", "serve"]),
+            (&["app", "--help"], &["app", "--help"]),
+            (&[], &[]),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(with_default_command(args(given)), args(expected));
+        }
+    }
 }

@@ -17,8 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// failure is the caller's:
 ///
 /// ```
-/// use aps::Error;
-/// use axum::http::StatusCode;
+/// use aps::{Error, StatusCode};
 ///
 /// fn check(quota: u64) -> aps::Result<()> {
 ///     if quota > 100 {

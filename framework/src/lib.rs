@@ -76,6 +76,8 @@ pub use app::{App, DEFAULT_BODY_LIMIT};
 pub use aps_protocol as protocol;
 pub use aps_protocol::{Aps, Phase, Resource, Status};
 pub use async_trait::async_trait;
+/// The HTTP status an [`Error`] answers with (re-exported from `http`).
+pub use axum::http::StatusCode;
 pub use cli::{NoArgs, run, run_with};
 pub use client::ControllerClient;
 pub use context::Context;

@@ -62,8 +62,18 @@ pub(crate) trait Handler: Send + Sync {
         &self,
         op: Operation,
         resource: &[u8],
+        origin: Origin,
         ctx: &Context,
     ) -> Result<(Outcome, Vec<u8>)>;
+}
+
+/// Where a resource's JSON came from, which decides whose fault it is when it does not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The request's body: the caller's fault, a 400.
+    Request,
+    /// Loaded from the controller (for `GET` and `DELETE`): the controller's fault, a 502.
+    Controller,
 }
 
 fn schema<T: Provisionable>() -> schemars::Schema {
@@ -82,9 +92,10 @@ impl<T: Provisionable> Handler for Typed<T> {
         &self,
         op: Operation,
         resource: &[u8],
+        origin: Origin,
         ctx: &Context,
     ) -> Result<(Outcome, Vec<u8>)> {
-        let mut resource: T = decode(resource)?;
+        let mut resource: T = decode(resource, origin)?;
         let async_phase = ctx.phase == Phase::Async;
         let outcome = match op {
             Operation::Provision if async_phase => resource.provision_async(ctx).await?,
@@ -103,8 +114,9 @@ impl<T: Provisionable> Handler for Typed<T> {
 }
 
 /// Reads a resource straight from the JSON bytes: malformed JSON is `InvalidJson`, JSON that
-/// does not fit the type is `InvalidResource` naming where.
-fn decode<T: Provisionable>(json: &[u8]) -> Result<T> {
+/// does not fit the type is `InvalidResource` naming where; both 400 for a request's body, and
+/// a 502 `InvalidControllerResponse` for a resource the controller sent.
+fn decode<T: Provisionable>(json: &[u8], origin: Origin) -> Result<T> {
     // Tracking the path costs on every read; only a body that fails is read again to name it.
     if let Ok(resource) = serde_json::from_slice(json) {
         return Ok(resource);
@@ -120,22 +132,28 @@ fn decode<T: Provisionable>(json: &[u8]) -> Result<T> {
             Ok(resource)
         });
     resource.map_err(|(path, e)| {
-        if e.classify() != serde_json::error::Category::Data {
-            return Error::with(
-                StatusCode::BAD_REQUEST,
-                "InvalidJson",
-                format!("the body is not valid JSON: {e}"),
-            );
-        }
-        let at = if path.is_empty() || path == "." {
-            String::new()
+        let (name, subject, problem) = if e.classify() == serde_json::error::Category::Data {
+            let at = if path.is_empty() || path == "." {
+                String::new()
+            } else {
+                format!(" at `{path}`")
+            };
+            let problem = format!("does not fit its type{at}: {e}");
+            ("InvalidResource", "the resource", problem)
         } else {
-            format!(" at `{path}`")
+            ("InvalidJson", "the body", format!("is not valid JSON: {e}"))
         };
-        Error::with(
-            StatusCode::BAD_REQUEST,
-            "InvalidResource",
-            format!("the resource does not fit its type{at}: {e}"),
-        )
+        match origin {
+            Origin::Request => Error::with(
+                StatusCode::BAD_REQUEST,
+                name,
+                format!("{subject} {problem}"),
+            ),
+            Origin::Controller => Error::with(
+                StatusCode::BAD_GATEWAY,
+                "InvalidControllerResponse",
+                format!("the resource the controller sent {problem}"),
+            ),
+        }
     })
 }

@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Map, Value};
+use tower_http::catch_panic::CatchPanicLayer;
 use url::Url;
 use uuid::Uuid;
 
@@ -33,7 +34,7 @@ use crate::client::ControllerUrls;
 use crate::credentials::Instances;
 use crate::limits::{BODY_READ_TIMEOUT, Limits};
 use crate::peer::PeerCertificate;
-use crate::registry::Operation;
+use crate::registry::{Operation, Origin};
 use crate::trace::Shown;
 use crate::{App, Context, ControllerClient, Error, Outcome, Result};
 
@@ -55,11 +56,13 @@ pub(crate) fn router(app: App) -> Router {
         urls: ControllerUrls::default(),
     });
     Router::new()
-        .route("/{service}", post(collection).fallback(wrong_method))
-        .route("/{service}/", post(collection).fallback(wrong_method))
+        .route("/{service}", post(collection).fallback(not_on_collection))
+        .route("/{service}/", post(collection).fallback(not_on_collection))
         .route("/{service}/{id}", any(item))
         .fallback(unknown_path)
         .with_state(shared)
+        // A panicking operation answers an APS 500 instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(panicked))
         // One layer: the request's span and log line around its limits.
         .layer(axum::middleware::from_fn_with_state(
             limits,
@@ -92,7 +95,10 @@ async fn item(
             Method::GET | Method::HEAD => Operation::Retrieve,
             Method::PUT => Operation::Configure,
             Method::DELETE => Operation::Unprovision,
-            _ => return Err(method_error(&parts.method)),
+            _ => {
+                find(&shared, &service)?;
+                return Ok(wrong_method(&parts.method, "GET, HEAD, PUT, DELETE"));
+            }
         };
         handle(&shared, op, &service, Some(&id), &parts, body).await
     };
@@ -107,9 +113,7 @@ async fn handle(
     request: &Parts,
     body: Body,
 ) -> Result<Response> {
-    let service: &Service = shared.app.find(service).ok_or_else(|| {
-        Error::not_found(format!("this endpoint has no service `{}`", clean(service)))
-    })?;
+    let service = find(shared, service)?;
     let (instance_id, controller, phase) = aps_headers(&request.headers, &shared.urls)?;
     let peer = request.extensions.get::<PeerCertificate>();
     let limit = shared.app.body_limit;
@@ -134,17 +138,20 @@ async fn handle(
         controller: ControllerClient::new(http, controller, instance_id),
         state: shared.app.state.clone(),
     };
-    let resource = match (body, op, id) {
-        (Ok(read), _, _) => read,
-        (Err(body), Operation::Provision, _) => read_body(&request.headers, body, limit).await?,
+    let (resource, origin) = match (body, op, id) {
+        (Ok(read), _, _) => (read, Origin::Request),
+        (Err(body), Operation::Provision, _) => (
+            read_body(&request.headers, body, limit).await?,
+            Origin::Request,
+        ),
         (Err(body), Operation::Configure, Some(id)) => {
             let body = read_body(&request.headers, body, limit).await?;
-            Bytes::from(with_id(&body, id)?)
+            (Bytes::from(with_id(&body, id)?), Origin::Request)
         }
-        (Err(_), _, Some(id)) => ctx.controller().fetch(id).await?,
+        (Err(_), _, Some(id)) => (ctx.controller().fetch(id).await?, Origin::Controller),
         (Err(_), _, None) => return Err(Error::bad_request("the operation needs a resource id")),
     };
-    let (outcome, resource) = service.handler.call(op, &resource, &ctx).await?;
+    let (outcome, resource) = service.handler.call(op, &resource, origin, &ctx).await?;
     Ok(answer(op, &outcome, resource))
 }
 
@@ -307,24 +314,61 @@ fn with_transaction(answer: Result<Response>, request_headers: &HeaderMap) -> Re
     response
 }
 
-async fn wrong_method(method: Method) -> Response {
-    method_error(&method).into_response()
+/// The answer for an operation that panicked. The panic's text goes to the log, inside the
+/// request's span, not to the caller.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Response {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    tracing::error!("the operation panicked: {text}");
+    Error::new("the operation failed unexpectedly; the endpoint's log has the details")
+        .into_response()
+}
+
+/// The service of a path, or a 404.
+fn find<'a>(shared: &'a Shared, service: &str) -> Result<&'a Service> {
+    shared.app.find(service).ok_or_else(|| {
+        Error::not_found(format!("this endpoint has no service `{}`", clean(service)))
+    })
+}
+
+/// Any method but `POST` on a collection: 404 for an unknown service, else 405.
+async fn not_on_collection(
+    State(shared): State<Arc<Shared>>,
+    path: Result<Path<String>, PathRejection>,
+    method: Method,
+) -> Response {
+    let known = path
+        .map_err(bad_path)
+        .and_then(|Path(service)| find(&shared, &service).map(drop));
+    match known {
+        Ok(()) => wrong_method(&method, "POST"),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A 405 naming the methods the URL takes, in `Allow` as HTTP asks.
+fn wrong_method(method: &Method, allow: &'static str) -> Response {
+    let mut response = Error::with(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "{} is not an APS operation on this URL; it takes {allow}",
+            clean(method.as_str())
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 pub(crate) async fn unknown_path() -> Response {
     Error::not_found("no such path on this endpoint: use /{service}/ or /{service}/{id}")
         .into_response()
-}
-
-fn method_error(method: &Method) -> Error {
-    Error::with(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!(
-            "{} is not an APS operation on this URL",
-            clean(method.as_str())
-        ),
-    )
 }
 
 fn bad_path(rejection: PathRejection) -> Error {

@@ -38,6 +38,11 @@ impl App {
 
     /// The router mounted under `base_path` (`""` or `/` for the root), with every other path
     /// answering 404 in the APS shape.
+    ///
+    /// # Panics
+    ///
+    /// If `base_path` is not made of plain path segments (letters, digits, `-`, `.`, `_`, `~`);
+    /// [`serve`](Self::serve) and the command line check it and answer an error instead.
     pub fn router_at(&self, base_path: &str) -> Router {
         let base = base_path.trim_end_matches('/');
         if base.is_empty() {
@@ -76,7 +81,8 @@ impl App {
         base_path: &str,
         tls: Option<Tls>,
     ) -> std::io::Result<()> {
-        let problems = self.problems();
+        let mut problems = self.problems();
+        problems.extend(base_path_problem(base_path));
         if !problems.is_empty() {
             return Err(std::io::Error::other(problems.join("; ")));
         }
@@ -102,6 +108,25 @@ impl App {
             }
         }
     }
+}
+
+/// Why `base_path` cannot mount an application, if it cannot: it must be plain path segments,
+/// so it never reads as a route pattern (`{id}`, `*rest`) or needs escaping.
+pub(crate) fn base_path_problem(base_path: &str) -> Option<String> {
+    let plain = base_path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/-._~".contains(c));
+    let inner = base_path.trim_matches('/');
+    let odd = !inner.is_empty()
+        && inner
+            .split('/')
+            .any(|segment| matches!(segment, "" | "." | ".."));
+    (!plain || odd).then(|| {
+        format!(
+            "the base path `{}` must be plain path segments (letters, digits, `-`, `.`, `_`, `~`)",
+            crate::routes::clean(base_path)
+        )
+    })
 }
 
 /// Bounds what a connection may cost before a request reaches the router.
@@ -142,4 +167,21 @@ pub(crate) async fn shutdown() {
         () = term => {}
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_path_problem;
+
+    #[test]
+    fn base_paths_are_plain_segments() {
+        for good in ["", "/", "/async-prov", "async-prov/", "/a/b.c_d~e/"] {
+            assert_eq!(base_path_problem(good), None, "{good}");
+        }
+        for bad in [
+            "/{x}", "/a{b", "/{*x}", "/a//b", "/../x", "/a b", "/é", "/a?b", "/%41",
+        ] {
+            assert!(base_path_problem(bad).is_some(), "{bad}");
+        }
+    }
 }

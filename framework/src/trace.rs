@@ -65,8 +65,9 @@ fn span(request: &Request) -> tracing::Span {
         .split('/')
         .next()
         .unwrap_or_default();
-    // The fields are only read when the span is enabled.
-    tracing::info_span!(
+    // At error level, so the span is on whenever any line is: a handler's warning under
+    // `RUST_LOG=warn` still carries the ids. The fields are only read when it is enabled.
+    tracing::error_span!(
         "request",
         txn = %field(headers::TRANSACTION_ID),
         instance = %field(headers::INSTANCE_ID),

@@ -1,4 +1,5 @@
-//! Every log line of a request carries its APS ids; each request ends with one info line.
+//! Every log line of a request carries its APS ids, at any level; each request ends with one
+//! info line.
 //!
 //! One test in this binary on purpose: tracing caches each call site's interest process-wide,
 //! and another test reaching the same call sites with no subscriber at the same moment can
@@ -66,5 +67,34 @@ async fn every_line_of_a_request_carries_the_transaction_instance_service_and_ph
         lines[1].contains(" INFO ")
             && lines[1].contains("status=202")
             && lines[1].contains("POST /mailbox/")
+    );
+    drop(_guard);
+
+    // With only warnings on (as under `RUST_LOG=warn`), a warning still carries the ids.
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let request = Request::post("/mailbox/")
+        .header("APS-Instance-ID", instance.to_string())
+        .header("APS-Controller-URI", "http://127.0.0.1:1")
+        .header("APS-Transaction-ID", "txn-8")
+        .body(Body::from(r#"{"quota": 2048}"#))
+        .unwrap();
+    let response = support::app().router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].contains(" WARN ") && lines[0].contains("a mailbox of 2048 MiB"));
+    assert!(lines[0].contains("txn=txn-8"), "{text}");
+    assert!(lines[0].contains(&format!("instance={instance}")), "{text}");
+    assert!(
+        lines[0].contains("service=mailbox phase=\"sync\""),
+        "{text}"
     );
 }

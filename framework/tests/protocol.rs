@@ -192,6 +192,41 @@ async fn configure_keeps_the_new_values_by_default() {
 }
 
 #[tokio::test]
+async fn configure_can_go_async_and_use_the_controller_client() {
+    let rig = Rig::start().await;
+    rig.controller.store("m1", mailbox("m1", 4));
+    let r = rig
+        .send(Method::PUT, "/mailbox/m1", None, Some(mailbox("m1", 2000)))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&r, "aps-info"), "Growing the mailbox");
+    assert_eq!(header(&r, "aps-retry-timeout"), "2");
+    let r = rig
+        .send(
+            Method::PUT,
+            "/mailbox/m1",
+            Some("async"),
+            Some(mailbox("m1", 2000)),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["quota"].as_u64(), body["grownFrom"].as_u64()),
+        (Some(2000), Some(4))
+    );
+    let stored = rig.controller.resources.lock().unwrap()["m1"].clone();
+    assert_eq!(
+        stored["grownFrom"], 4,
+        "updated through the controller client"
+    );
+    assert_eq!(
+        *rig.controller.callers.lock().unwrap(),
+        [rig.instance.to_string(), rig.instance.to_string()]
+    );
+}
+
+#[tokio::test]
 async fn configure_takes_the_id_from_the_url_and_refuses_another() {
     let rig = Rig::start().await;
     let r = rig
@@ -209,12 +244,7 @@ async fn configure_takes_the_id_from_the_url_and_refuses_another() {
 async fn a_forgotten_async_twin_fails_naming_the_method_to_implement() {
     let rig = Rig::start().await;
     let r = rig
-        .send(
-            Method::PUT,
-            "/mailbox/m1",
-            Some("async"),
-            Some(mailbox("m1", 3)),
-        )
+        .send(Method::PUT, "/forgetful/f1", Some("async"), Some(json!({})))
         .await;
     let body = error(r, StatusCode::NOT_IMPLEMENTED, "NotImplemented").await;
     assert!(
@@ -222,6 +252,18 @@ async fn a_forgotten_async_twin_fails_naming_the_method_to_implement() {
             .as_str()
             .unwrap()
             .contains("implement `configure_async`"),
+        "{body}"
+    );
+    rig.controller.store("f1", json!({"aps": {"id": "f1"}}));
+    let r = rig
+        .send(Method::DELETE, "/forgetful/f1", Some("async"), None)
+        .await;
+    let body = error(r, StatusCode::NOT_IMPLEMENTED, "NotImplemented").await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("implement `unprovision_async`"),
         "{body}"
     );
     let r = rig
@@ -275,6 +317,36 @@ async fn unprovision_goes_async_then_answers_204() {
 }
 
 #[tokio::test]
+async fn unprovision_that_finishes_at_once_answers_204_and_head_is_a_retrieve() {
+    let rig = Rig::start().await;
+    rig.controller.store("g1", json!({"aps": {"id": "g1"}}));
+    let r = rig.send(Method::DELETE, "/globals/g1", None, None).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    rig.controller.store("m1", mailbox("m1", 4));
+    let r = rig.send(Method::HEAD, "/mailbox/m1", None, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "content-type"), "application/json");
+    assert!(r.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_resource_from_the_controller_that_does_not_fit_its_type_is_502() {
+    let rig = Rig::start().await;
+    rig.controller
+        .store("m1", json!({"aps": {"id": "m1"}, "quota": "plenty"}));
+    let r = rig.send(Method::GET, "/mailbox/m1", None, None).await;
+    let body = error(r, StatusCode::BAD_GATEWAY, "InvalidControllerResponse").await;
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("controller sent") && message.contains("quota"),
+        "{body}"
+    );
+    rig.controller.store("m2", json!(["not", "a", "resource"]));
+    let r = rig.send(Method::DELETE, "/mailbox/m2", None, None).await;
+    error(r, StatusCode::BAD_GATEWAY, "InvalidControllerResponse").await;
+}
+
+#[tokio::test]
 async fn a_resource_the_controller_does_not_know_is_404() {
     let rig = Rig::start().await;
     let r = rig.send(Method::GET, "/mailbox/nobody", None, None).await;
@@ -290,15 +362,17 @@ async fn an_unreachable_controller_is_502() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let r = rig
-        .http
-        .delete(format!("{}/mailbox/m1", rig.endpoint))
-        .header("APS-Instance-ID", rig.instance.to_string())
-        .header("APS-Controller-URI", format!("http://{closed}"))
-        .send()
-        .await
-        .unwrap();
-    error(r, StatusCode::BAD_GATEWAY, "ControllerUnreachable").await;
+    for method in [Method::DELETE, Method::GET] {
+        let r = rig
+            .http
+            .request(method, format!("{}/mailbox/m1", rig.endpoint))
+            .header("APS-Instance-ID", rig.instance.to_string())
+            .header("APS-Controller-URI", format!("http://{closed}"))
+            .send()
+            .await
+            .unwrap();
+        error(r, StatusCode::BAD_GATEWAY, "ControllerUnreachable").await;
+    }
 }
 
 #[tokio::test]
@@ -447,11 +521,17 @@ async fn unknown_services_and_paths_are_404_and_wrong_methods_405() {
     error(r, StatusCode::NOT_FOUND, "NotFound").await;
     let r = rig.send(Method::GET, "/", None, None).await;
     error(r, StatusCode::NOT_FOUND, "NotFound").await;
+    for path in ["/nothing/", "/nothing/x"] {
+        let r = rig.send(Method::PATCH, path, None, None).await;
+        error(r, StatusCode::NOT_FOUND, "NotFound").await;
+    }
     let r = rig
         .send(Method::PATCH, "/mailbox/m1", None, Some(json!({})))
         .await;
+    assert_eq!(header(&r, "allow"), "GET, HEAD, PUT, DELETE");
     error(r, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
     let r = rig.send(Method::GET, "/mailbox/", None, None).await;
+    assert_eq!(header(&r, "allow"), "POST");
     error(r, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
 }
 
@@ -486,6 +566,43 @@ async fn bodies_over_the_limit_are_413_declared_or_streamed() {
     let _ = stream.read_to_string(&mut answer).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"error\":\"PayloadTooLarge\""), "{answer}");
+}
+
+#[tokio::test]
+async fn bodies_over_the_default_limit_of_10_mib_are_413() {
+    assert_eq!(aps::DEFAULT_BODY_LIMIT, 10 * 1024 * 1024);
+    let rig = Rig::start().await;
+    let addr = rig.endpoint.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /mailbox/ HTTP/1.1\r\nHost: x\r\nAPS-Instance-ID: {}\r\nAPS-Controller-URI: {}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        rig.instance,
+        rig.controller_uri,
+        aps::DEFAULT_BODY_LIMIT + 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"error\":\"PayloadTooLarge\""), "{answer}");
+}
+
+#[tokio::test]
+async fn a_panicking_operation_answers_500_and_the_endpoint_keeps_serving() {
+    let rig = Rig::start().await;
+    let r = rig
+        .send(Method::POST, "/mailbox/", None, Some(mailbox("m1", 99)))
+        .await;
+    let body = error(r, StatusCode::INTERNAL_SERVER_ERROR, "InternalError").await;
+    assert!(
+        !body["message"].as_str().unwrap().contains("quota table"),
+        "{body}"
+    );
+    let r = rig
+        .send(Method::POST, "/mailbox/", None, Some(mailbox("m2", 1)))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
 }
 
 #[tokio::test]

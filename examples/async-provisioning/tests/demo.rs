@@ -108,7 +108,7 @@ async fn unknown_properties_survive_every_answer() {
 #[test]
 fn meta_writes_app_meta_and_schemas_naming_both_services() {
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+    let status = Command::new(DEMO)
         .args(["meta", "--out"])
         .arg(out.path())
         .status()
@@ -149,14 +149,22 @@ struct Demo {
     port: u16,
 }
 
+const DEMO: &str = env!("CARGO_BIN_EXE_async-provisioning");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Demo {
+    /// `serve` under `/async-prov` on a free port, with `args`.
     fn start(args: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+        let port = free_port();
+        let mut command = Command::new(DEMO);
+        command
             .args([
                 "serve",
                 "--listen",
@@ -164,9 +172,13 @@ impl Demo {
                 "--base-path",
                 "/async-prov",
             ])
-            .args(args)
-            .spawn()
-            .unwrap();
+            .args(args);
+        Self::spawn(command, port)
+    }
+
+    /// `command`, which serves on `port`.
+    fn spawn(mut command: Command, port: u16) -> Self {
+        let child = command.spawn().unwrap();
         Self { child, port }
     }
 
@@ -234,9 +246,67 @@ async fn the_binary_serves_https_with_a_self_signed_certificate_kept_in_the_data
     );
 }
 
+#[tokio::test]
+async fn with_no_command_the_binary_serves_with_its_settings_from_the_environment() {
+    let port = free_port();
+    let mut command = Command::new(DEMO);
+    command
+        .env("APS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("APS_BASE_PATH", "/from-env")
+        .env("APS_INSECURE_HTTP", "true")
+        .env("APS_DEMO_SEED", "1");
+    let demo = Demo::spawn(command, port);
+    demo.ready().await;
+    let url = format!("http://127.0.0.1:{}/from-env", demo.port);
+    assert_eq!(
+        provision(&url, "sync", &dummy()).await.status(),
+        StatusCode::ACCEPTED
+    );
+}
+
+#[test]
+fn serve_listens_on_loopback_port_8080_unless_told_otherwise() {
+    let output = Command::new(DEMO).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("[env: APS_LISTEN=] [default: 127.0.0.1:8080]"),
+        "{help}"
+    );
+}
+
+#[test]
+fn serve_settings_in_the_environment_do_not_disturb_other_commands() {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(DEMO)
+        .env("APS_LISTEN", "not an address")
+        .env("APS_INSECURE_HTTP", "maybe")
+        .args(["meta", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(out.path().join("APP-META.xml").is_file());
+}
+
+#[test]
+fn a_base_path_that_is_not_plain_segments_stops_the_binary_with_a_clear_error() {
+    let output = Command::new(DEMO)
+        .args(["serve", "--insecure-http", "--listen", "127.0.0.1:0"])
+        .args(["--base-path", "/{id}"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the base path `/{id}` must be plain path segments"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn plain_http_must_be_asked_for() {
-    let output = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+    let output = Command::new(DEMO)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .output()
         .unwrap();
@@ -250,7 +320,7 @@ fn plain_http_must_be_asked_for() {
 
 #[test]
 fn unusable_tls_files_stop_the_binary_with_a_clear_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+    let output = Command::new(DEMO)
         .args([
             "serve",
             "--listen",
@@ -284,7 +354,7 @@ fn dev_stops_cleanly_on_sigterm() {
 fn dev_until(signal: &str) {
     use std::io::{BufRead, BufReader};
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_async-provisioning"))
+    let mut child = Command::new(DEMO)
         .args(["dev", "--time-scale", "1000", "--seed", "5", "--data-dir"])
         .arg(data.path())
         .stdout(std::process::Stdio::piped())
@@ -310,7 +380,7 @@ fn dev_until(signal: &str) {
         }
     }
     let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status();
     let stopped = child.wait().unwrap();
     let shown = shown.join("\n");

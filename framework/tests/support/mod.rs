@@ -50,6 +50,11 @@ impl Provisionable for Mailbox {
                 "line one\r\nX-Injected: yes\0".repeat(1000),
                 0,
             )),
+            99 => panic!("the quota table is empty"),
+            q if q > 1000 => {
+                tracing::warn!("a mailbox of {q} MiB");
+                Ok(Outcome::accepted("Creating a large mailbox", 60))
+            }
             _ => {
                 self.job = Some(format!("job-for-{}", ctx.instance_id()));
                 Ok(Outcome::accepted("Creating the mailbox", 0))
@@ -59,6 +64,28 @@ impl Provisionable for Mailbox {
 
     async fn provision_async(&mut self, ctx: &Context) -> Result<Outcome> {
         assert_eq!(ctx.phase(), aps::Phase::Async);
+        Ok(Outcome::done())
+    }
+
+    /// Growing past 1000 MiB runs in the background; the async phase checks the controller's
+    /// copy and notes the old quota there.
+    async fn configure(&mut self, _ctx: &Context) -> Result<Outcome> {
+        if self.quota > 1000 {
+            return Ok(Outcome::accepted("Growing the mailbox", 2));
+        }
+        Ok(Outcome::done())
+    }
+
+    async fn configure_async(&mut self, ctx: &Context) -> Result<Outcome> {
+        let id = self.resource.id().unwrap_or_default().to_owned();
+        let stored: Mailbox = ctx.controller().resource_as(&id).await?;
+        let noted = ctx
+            .controller()
+            .update(&id, &json!({"grownFrom": stored.quota}))
+            .await?;
+        self.resource
+            .unknown
+            .insert("grownFrom".into(), noted["grownFrom"].clone());
         Ok(Outcome::done())
     }
 
@@ -107,7 +134,7 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
-/// A controller that serves stored resources at `/aps/2/resources/{id}` and remembers the
+/// A controller that serves stored resources at `/aps/2/resources/{id}` (GET and PUT) and remembers the
 /// `APS-Instance-ID` of each call.
 #[derive(Clone, Default)]
 pub struct FakeController {
@@ -118,7 +145,7 @@ pub struct FakeController {
 impl FakeController {
     pub async fn start(self) -> String {
         let router = Router::new()
-            .route("/aps/2/resources/{id}", get(load))
+            .route("/aps/2/resources/{id}", get(load).put(update))
             .with_state(self);
         format!("http://{}", serve(router).await)
     }
@@ -133,10 +160,7 @@ async fn load(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> (StatusCode, Json<Value>) {
-    let caller = headers
-        .get("aps-instance-id")
-        .map(|v| v.to_str().unwrap().to_owned());
-    c.callers.lock().unwrap().push(caller.unwrap_or_default());
+    c.callers.lock().unwrap().push(caller(&headers));
     match c.resources.lock().unwrap().get(&id) {
         Some(resource) => (StatusCode::OK, Json(resource.clone())),
         None => (
@@ -146,4 +170,32 @@ async fn load(
             ),
         ),
     }
+}
+
+fn caller(headers: &HeaderMap) -> String {
+    headers
+        .get("aps-instance-id")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// Merges the body's properties into the stored resource and answers the result.
+async fn update(
+    State(c): State<FakeController>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(properties): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    c.callers.lock().unwrap().push(caller(&headers));
+    let mut resources = c.resources.lock().unwrap();
+    let Some(Value::Object(stored)) = resources.get_mut(&id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"code": 404, "error": "ResourceNotFound", "message": id})),
+        );
+    };
+    if let Value::Object(properties) = properties {
+        stored.extend(properties);
+    }
+    (StatusCode::OK, Json(Value::Object(stored.clone())))
 }
