@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aps_protocol::meta::Code;
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
 use crate::context::State;
@@ -51,6 +52,8 @@ pub struct App {
     pub(crate) request_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) data_dir: Option<PathBuf>,
+    /// The endpoint binary's path inside the package, named by each service's `<code>`.
+    pub(crate) binary: Option<String>,
 }
 
 /// A resource type as the application serves it.
@@ -89,6 +92,7 @@ impl App {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             data_dir: None,
+            binary: None,
         }
     }
 
@@ -137,6 +141,12 @@ impl App {
     /// Sets the vendor's name.
     pub fn vendor(mut self, vendor: impl Into<String>) -> Self {
         self.meta.vendor = Some(vendor.into());
+        self
+    }
+
+    /// Sets the packager's name (who builds the package, when not the vendor).
+    pub fn packager(mut self, packager: impl Into<String>) -> Self {
+        self.meta.packager = Some(packager.into());
         self
     }
 
@@ -210,7 +220,10 @@ impl App {
             .map(|s| ServiceMeta {
                 id: s.id.clone(),
                 schema: Some(format!("schemas/{}.schema", s.id)),
-                code: None,
+                code: self.binary.as_ref().map(|path| Code {
+                    engine: "rust".into(),
+                    path: path.clone(),
+                }),
             })
             .collect();
         meta

@@ -11,6 +11,7 @@
 //!   controller certificate (403 otherwise);
 //! * answers 404 for an instance it does not know, unless the request installs it;
 //! * refuses a second install with other credentials (409): an instance is never taken over;
+//! * forgets the credentials once the instance is uninstalled (its root resource unprovisioned);
 //! * calls the controller back presenting the instance certificate, trusting only the
 //!   certificates the controller sent.
 
@@ -167,6 +168,28 @@ impl Instances {
         }
         known.insert(instance, Known::Ready(credentials.clone()));
         Ok(credentials)
+    }
+
+    /// Forgets an uninstalled instance: its credentials leave the disk (they hold the
+    /// instance's private key) and the instance may be installed afresh.
+    pub(crate) fn forget(&self, instance: Uuid) -> Result<()> {
+        let mut known = self
+            .known
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(dir) = &self.dir {
+            let kept = dir.join(instance.to_string());
+            match std::fs::remove_dir_all(&kept) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // The controller retries a failed uninstall; until then the instance stays.
+                Err(e) => {
+                    return Err(Error::new(format!("cannot remove {}: {e}", kept.display())));
+                }
+            }
+        }
+        known.remove(&instance);
+        Ok(())
     }
 
     /// Admits an install: takes `aps.x509` out of the body and keeps it. Over TLS the client

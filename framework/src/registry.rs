@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use aps_protocol::Phase;
+use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 
@@ -113,10 +114,27 @@ impl<T: Provisionable> Handler for Typed<T> {
     }
 }
 
-/// Reads a resource straight from the JSON bytes: malformed JSON is `InvalidJson`, JSON that
-/// does not fit the type is `InvalidResource` naming where; both 400 for a request's body, and
-/// a 502 `InvalidControllerResponse` for a resource the controller sent.
+/// Reads a resource straight from the JSON bytes: malformed JSON (or JSON nested deeper than
+/// [`MAX_DEPTH`]) is `InvalidJson`, JSON that does not fit the type is `InvalidResource` naming
+/// where; both 400 for a request's body, and a 502 `InvalidControllerResponse` for a resource the
+/// controller sent.
 fn decode<T: Provisionable>(json: &[u8], origin: Origin) -> Result<T> {
+    let invalid = |name: &'static str, subject: &str, problem: String| match origin {
+        Origin::Request => Error::with(
+            StatusCode::BAD_REQUEST,
+            name,
+            format!("{subject} {problem}"),
+        ),
+        Origin::Controller => Error::with(
+            StatusCode::BAD_GATEWAY,
+            "InvalidControllerResponse",
+            format!("the resource the controller sent {problem}"),
+        ),
+    };
+    if nests_deeper_than(json, MAX_DEPTH) {
+        let problem = format!("nests deeper than {MAX_DEPTH} levels");
+        return Err(invalid("InvalidJson", "the body", problem));
+    }
     // Tracking the path costs on every read; only a body that fails is read again to name it.
     if let Ok(resource) = serde_json::from_slice(json) {
         return Ok(resource);
@@ -132,28 +150,15 @@ fn decode<T: Provisionable>(json: &[u8], origin: Origin) -> Result<T> {
             Ok(resource)
         });
     resource.map_err(|(path, e)| {
-        let (name, subject, problem) = if e.classify() == serde_json::error::Category::Data {
-            let at = if path.is_empty() || path == "." {
-                String::new()
-            } else {
-                format!(" at `{path}`")
-            };
-            let problem = format!("does not fit its type{at}: {e}");
-            ("InvalidResource", "the resource", problem)
-        } else {
-            ("InvalidJson", "the body", format!("is not valid JSON: {e}"))
-        };
-        match origin {
-            Origin::Request => Error::with(
-                StatusCode::BAD_REQUEST,
-                name,
-                format!("{subject} {problem}"),
-            ),
-            Origin::Controller => Error::with(
-                StatusCode::BAD_GATEWAY,
-                "InvalidControllerResponse",
-                format!("the resource the controller sent {problem}"),
-            ),
+        if e.classify() != serde_json::error::Category::Data {
+            return invalid("InvalidJson", "the body", format!("is not valid JSON: {e}"));
         }
+        let at = if path.is_empty() || path == "." {
+            String::new()
+        } else {
+            format!(" at `{path}`")
+        };
+        let problem = format!("does not fit its type{at}: {e}");
+        invalid("InvalidResource", "the resource", problem)
     })
 }

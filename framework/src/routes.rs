@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use aps_protocol::Phase;
 use aps_protocol::headers::{self, header_text, text_of};
+use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
 use axum::Router;
 use axum::body::Body;
 use axum::body::Bytes;
@@ -152,6 +153,9 @@ async fn handle(
         (Err(_), _, None) => return Err(Error::bad_request("the operation needs a resource id")),
     };
     let (outcome, resource) = service.handler.call(op, &resource, origin, &ctx).await?;
+    if op == Operation::Unprovision && service.root && outcome.is_done() {
+        shared.instances.forget(instance_id)?;
+    }
     Ok(answer(op, &outcome, resource))
 }
 
@@ -232,6 +236,13 @@ async fn read_body(request_headers: &HeaderMap, body: Body, limit: usize) -> Res
 
 /// A body as JSON, or a 400 `InvalidJson`.
 pub(crate) fn json(body: &[u8]) -> Result<Value> {
+    if nests_deeper_than(body, MAX_DEPTH) {
+        return Err(Error::with(
+            StatusCode::BAD_REQUEST,
+            "InvalidJson",
+            format!("the body nests deeper than {MAX_DEPTH} levels"),
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         Error::with(
             StatusCode::BAD_REQUEST,

@@ -360,6 +360,49 @@ async fn the_endpoint_calls_its_controller_back_with_the_instance_certificate() 
     );
 }
 
+#[tokio::test]
+async fn an_uninstalled_instance_is_forgotten_with_its_credentials() {
+    let data = tempfile::tempdir().unwrap();
+    let endpoint = endpoint(data.path()).await;
+    let pki = Pki::new("controller CA");
+    let controller = pki.leaf("controller");
+    let instance = Uuid::new_v4();
+    let x509 = pki.x509(&pki.leaf(&instance.to_string()), &controller);
+    assert_eq!(
+        install(&endpoint, Some(&controller), instance, x509)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let kept = data.path().join(format!("instances/{instance}"));
+    assert!(kept.join("x509.json").is_file());
+    let controller_url = controller_requiring(&pki, &controller).await;
+
+    let uninstalled = client(&endpoint, Some(&controller))
+        .delete(format!("{}/globals/g1", endpoint.url))
+        .header("APS-Instance-ID", instance.to_string())
+        .header("APS-Controller-URI", &controller_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uninstalled.status(), StatusCode::NO_CONTENT);
+    assert!(!kept.exists(), "the instance's private key is gone");
+    assert_eq!(
+        provision(&endpoint, Some(&controller), instance).await,
+        StatusCode::NOT_FOUND
+    );
+    let other_pki = Pki::new("another controller CA");
+    let other = other_pki.leaf("controller");
+    let reinstall = install(
+        &endpoint,
+        Some(&other),
+        instance,
+        other_pki.x509(&other_pki.leaf("instance"), &other),
+    )
+    .await;
+    assert_eq!(reinstall.status(), StatusCode::CREATED, "installed afresh");
+}
+
 #[test]
 fn the_self_signed_pair_is_made_once_and_kept_private() {
     let dir = tempfile::tempdir().unwrap();

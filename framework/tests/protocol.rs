@@ -589,6 +589,34 @@ async fn bodies_over_the_default_limit_of_10_mib_are_413() {
 }
 
 #[tokio::test]
+async fn json_nested_deeper_than_64_levels_is_400_from_a_client_and_502_from_the_controller() {
+    let rig = Rig::start().await;
+    let nested = |levels: usize| {
+        let padding = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        format!(r#"{{"quota": 1, "padding": {padding}}}"#)
+    };
+    let post = |body: String| rig.request(Method::POST, "/mailbox/").body(body).send();
+    assert_eq!(
+        post(nested(63)).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    let body = error(
+        post(nested(64)).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "InvalidJson",
+    )
+    .await;
+    assert!(
+        body["message"].as_str().unwrap().contains("deeper than 64"),
+        "{body}"
+    );
+    rig.controller
+        .store("m1", serde_json::from_str(&nested(64)).unwrap());
+    let r = rig.send(Method::GET, "/mailbox/m1", None, None).await;
+    error(r, StatusCode::BAD_GATEWAY, "InvalidControllerResponse").await;
+}
+
+#[tokio::test]
 async fn a_panicking_operation_answers_500_and_the_endpoint_keeps_serving() {
     let rig = Rig::start().await;
     let r = rig

@@ -8,6 +8,7 @@
 //! [`MAX_DEPTH`] deep.
 
 use aps_protocol::ErrorBody;
+use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
@@ -91,9 +92,6 @@ pub(crate) async fn wrong_method() -> ApiError {
     )
 }
 
-/// How deep JSON in a request may nest (objects and arrays).
-pub(crate) const MAX_DEPTH: usize = 64;
-
 /// A request body, read within the route's size limit and [`BODY_READ_TIMEOUT`].
 pub(crate) struct RawBody(pub Bytes);
 
@@ -116,35 +114,6 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             )),
         }
     }
-}
-
-/// Whether JSON text nests deeper than `limit` (strings are skipped; invalid JSON is left to
-/// the parser).
-pub(crate) fn nests_deeper_than(text: &[u8], limit: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &byte in text {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 /// Reads JSON request bytes as `T`: an empty body reads as `null`.
@@ -228,50 +197,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 mod tests {
     use super::*;
 
-    #[test]
-    fn depth_counts_brackets_outside_strings() {
-        assert!(!nests_deeper_than(br#"{"a":[1,{"b":2}]}"#, 3));
-        assert!(nests_deeper_than(br#"{"a":[1,{"b":2}]}"#, 2));
-        assert!(!nests_deeper_than(br#"{"a":"[[[[\"[[[["}"#, 1));
-        assert!(nests_deeper_than(&[b'['; 65], MAX_DEPTH));
-    }
-
-    fn depth(value: &serde_json::Value) -> usize {
-        match value {
-            serde_json::Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-            serde_json::Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-            _ => 0,
-        }
-    }
-
-    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<i64>().prop_map(|n| json!(n)),
-            "[\\[\\]{}\"\\\\a-z]{0,6}".prop_map(serde_json::Value::String),
-        ];
-        leaf.prop_recursive(8, 64, 4, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
-                proptest::collection::btree_map("[a-z\\[{\"]{0,4}", inner, 0..4)
-                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest::proptest! {
         #[test]
         fn any_bytes_are_parsed_or_refused_with_400(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
             if let Err(ApiError(body)) = parse_json::<serde_json::Value>(&bytes) {
                 proptest::prop_assert_eq!(body.code, 400);
             }
-        }
-
-        #[test]
-        fn the_depth_check_agrees_with_the_parsed_value(value in json(), limit in 0usize..10) {
-            let text = value.to_string();
-            proptest::prop_assert_eq!(nests_deeper_than(text.as_bytes(), limit), depth(&value) > limit);
         }
     }
 }

@@ -125,10 +125,16 @@ fn meta_writes_app_meta_and_schemas_naming_both_services() {
         ),
         ("async-provisioning", "0.1", "1")
     );
+    assert_eq!(meta.vendor.as_deref(), Some("APS samples"));
     let services: Vec<&str> = meta.services.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(services, ["globals", "provisionable"]);
 
     for service in &meta.services {
+        let code = service.code.as_ref().unwrap();
+        assert_eq!(
+            (code.engine.as_str(), code.path.as_str()),
+            ("rust", "bin/async-provisioning")
+        );
         let path = out.path().join(service.schema.as_deref().unwrap());
         let schema = TypeSchema::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(schema.name, service.id);
