@@ -11,6 +11,8 @@
 # endpoint's settings), endpoint.pid and endpoint.log (when run without systemd).
 # The package is checked first with aps-package (APS_PACKAGE, beside this script, or on PATH),
 # else with unzip and sha256sum. APS_ENDPOINT_WAIT: seconds to wait for an answer (30).
+# With --self-signed the endpoint makes its certificate (kept in data/tls/) for loopback, the
+# machine's name and the host of the URL printed here, which it gets as APS_TLS_NAMES.
 set -euo pipefail
 
 readonly DEFAULT_ROOT=/opt/aps-endpoints
@@ -104,6 +106,7 @@ settings=$base/endpoint.env
 pid_file=$base/endpoint.pid
 log_file=$base/endpoint.log
 started_pid=""
+tls_names=""
 unit=aps-endpoint-$name.service
 unit_path=/etc/systemd/system/$unit
 
@@ -182,8 +185,20 @@ parse_listen() {
         "[::]") probe_host="[::1]" ;;
     esac
     if [[ $host == 0.0.0.0 || $host == "[::]" ]]; then
-        url_host=$(hostname -f 2>/dev/null || hostname)
+        url_host=$(machine_name)
     fi
+    # The host of the printed URL, for a self-signed certificate to name (without brackets).
+    tls_names=${url_host#[}
+    tls_names=${tls_names%]}
+}
+
+# This machine's name as people reach it: the FQDN if the resolver knows one. `hostname` may
+# be missing on a minimal system; the kernel knows the name anyway.
+machine_name() {
+    local found
+    found=$(hostname -f 2>/dev/null) || found=$(hostname 2>/dev/null) || found=""
+    [[ -n $found ]] || found=$(cat /proc/sys/kernel/hostname 2>/dev/null) || found=""
+    echo "${found:-localhost}"
 }
 
 # Whether something accepts TCP connections on probe_host:port.
@@ -254,7 +269,8 @@ start_endpoint() {
         systemctl restart "$unit" || true
     else
         # Detached from this script: no terminal, no inherited lock, output to the log file.
-        (cd "$data" && exec nohup "$current/$binary" serve "${serve_args[@]}") \
+        (cd "$data" && export APS_TLS_NAMES=$tls_names &&
+            exec nohup "$current/$binary" serve "${serve_args[@]}") \
             </dev/null >>"$log_file" 2>&1 9>&- &
         started_pid=$!
         echo "$started_pid" >"$pid_file"
@@ -269,6 +285,8 @@ APS_LISTEN=$listen
 APS_TLS_ARGS="${tls_args[*]}"
 APS_EXTRA_ARGS="${extra_args[*]}"
 APS_SERVE_ARGS="$1"
+# The host of the printed URL: a self-signed certificate names it.
+APS_TLS_NAMES="$tls_names"
 EOF
     mv -f "$settings.new" "$settings"
 }
@@ -344,7 +362,7 @@ meta_value() {
 # Actions
 
 deploy() {
-    local tool staging version release release_id previous="" fresh=1
+    local tool staging version release release_id reason hint previous="" fresh=1
     [[ -f $package && -r $package ]] || die "package '$package' not found or not readable"
     command -v unzip >/dev/null || die "unzip is needed (apt-get install unzip)"
     if tool=$(package_tool); then
@@ -355,9 +373,12 @@ deploy() {
 
     # A first deployment that fails leaves nothing behind.
     [[ -e $base ]] || cleanup_paths+=("$base")
-    if ! mkdir -p "$releases" "$data" 2>/dev/null || ! [[ -w $releases && -w $data ]]; then
-        die "cannot write to $root (create it, or choose another with --root)"
+    hint="choose another with --root"
+    ((EUID == 0)) || hint="run as root, or $hint"
+    if ! reason=$(mkdir -p "$releases" "$data" 2>&1); then
+        die "cannot write to $root: ${reason##*: } ($hint)"
     fi
+    [[ -w $releases && -w $data ]] || die "cannot write to $root: permission denied ($hint)"
     chmod 0700 "$data"
     exec 9>"$base/.lock"
     if command -v flock >/dev/null; then

@@ -64,17 +64,36 @@ struct TlsArgs {
     /// Serve HTTPS with a self-signed certificate, made on first start and kept in --data-dir.
     #[arg(long, conflicts_with = "insecure_http")]
     self_signed: bool,
+    /// Another name (host or IP address) the self-signed certificate must cover, besides
+    /// loopback, the host name and the listen address: the host clients use. Repeat or separate
+    /// with commas; without --self-signed it is ignored.
+    #[arg(long = "tls-name", env = "APS_TLS_NAMES", value_delimiter = ',')]
+    tls_names: Vec<String>,
     /// Serve plain HTTP, without TLS or client certificates: for local development only.
     #[arg(long, env = "APS_INSECURE_HTTP", conflicts_with = "tls_cert")]
     insecure_http: bool,
 }
 
 impl TlsArgs {
-    /// The TLS to serve with, or `None` for plain HTTP, which must be asked for.
+    /// The TLS to serve with, or `None` for plain HTTP, which must be asked for. A self-signed
+    /// certificate names the listen address (unless it is a wildcard) and `--tls-name`s, besides
+    /// loopback and the host name: endpoint.sh gives the host of the URL it prints.
     fn load(&self, data_dir: &Path, listen: SocketAddr) -> Result<Option<Tls>, String> {
         let loaded = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Tls::from_pem_files(cert, key),
-            _ if self.self_signed => Tls::self_signed(data_dir, &[listen.ip().to_string()]),
+            _ if self.self_signed => {
+                let mut names: Vec<String> = self
+                    .tls_names
+                    .iter()
+                    .map(|name| name.trim().to_owned())
+                    .filter(|name| !name.is_empty())
+                    .collect();
+                // No client connects to 0.0.0.0 or [::]: not a name to certify.
+                if !listen.ip().is_unspecified() {
+                    names.push(listen.ip().to_string());
+                }
+                Tls::self_signed(data_dir, &names)
+            }
             _ if self.insecure_http => return Ok(None),
             _ => {
                 return Err(
@@ -153,7 +172,11 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
             runtime.block_on(crate::dev::run(&app, args.dev))
         }
         Command::Meta(args) => {
-            let app = build(args.app);
+            let mut app = build(args.app);
+            // The package keeps this binary as `bin/{its file name}`: the services' `<code>`.
+            app.binary = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(format!("bin/{}", exe.file_name()?.to_str()?)));
             let problems = app.problems();
             if !problems.is_empty() {
                 return fail(&problems.join("\n"));

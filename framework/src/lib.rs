@@ -50,6 +50,7 @@
 //! * `testkit` (with the `dev` feature): a real controller inside your tests.
 #![warn(missing_docs)]
 
+mod accept;
 mod app;
 mod cli;
 mod client;
@@ -134,6 +135,11 @@ macro_rules! app {
         )
     };
 }
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(all(doctest, feature = "dev"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
 
 #[doc(hidden)]
 pub mod __private {

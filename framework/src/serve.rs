@@ -1,19 +1,22 @@
 //! Serving an application over HTTP or HTTPS until the process is told to stop.
 //!
 //! Both go through one hyper server with the protections a public endpoint needs: a client has
-//! [`App::header_read_timeout`] to send its request head, the bytes read for a head are bounded
-//! (the router answers heads over 32 KiB with an APS-shaped 431), and the TLS handshake has its
-//! own time-out. Limits on bodies, request time and concurrency are the router's
-//! (see [`App::body_limit`], [`App::request_timeout`], [`App::max_concurrency`]).
+//! [`App::header_read_timeout`] to finish the TLS handshake and to send its request head, a
+//! connection with no request in flight is closed once nothing has crossed it for that long
+//! (HTTP/1 or HTTP/2 alike), the bytes read for a head are bounded (the router answers heads over
+//! 32 KiB with an APS-shaped 431). Limits on bodies, request time and concurrency are the
+//! router's (see [`App::body_limit`], [`App::request_timeout`], [`App::max_concurrency`]).
 
 use std::net::TcpListener;
 use std::time::Duration;
 
 use axum::Router;
+use axum_server::accept::DefaultAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 
+use crate::accept::{IdleLimit, LONGEST_IDLE, count_in_flight};
 use crate::peer::PeerAcceptor;
 use crate::{App, Tls};
 
@@ -93,17 +96,23 @@ impl App {
             shutdown().await;
             stopping.graceful_shutdown(Some(GRACE));
         });
-        let service = self.router_at(base_path).into_make_service();
+        let service = self
+            .router_at(base_path)
+            .layer(axum::middleware::from_fn(count_in_flight))
+            .into_make_service();
+        let limit = self.header_read_timeout.min(LONGEST_IDLE);
         match tls {
             Some(tls) => {
                 let acceptor = PeerAcceptor::new(RustlsConfig::from_config(tls.config));
-                let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
-                protect(server.http_builder(), self.header_read_timeout);
+                let mut server =
+                    axum_server::from_tcp(listener).acceptor(IdleLimit::new(acceptor, limit));
+                protect(server.http_builder(), limit);
                 server.handle(handle).serve(service).await
             }
             None => {
-                let mut server = axum_server::from_tcp(listener);
-                protect(server.http_builder(), self.header_read_timeout);
+                let acceptor = IdleLimit::new(DefaultAcceptor, limit);
+                let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
+                protect(server.http_builder(), limit);
                 server.handle(handle).serve(service).await
             }
         }
@@ -141,7 +150,10 @@ fn protect(builder: &mut Builder<TokioExecutor>, header_read_timeout: Duration) 
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(MAX_HEAD_BUFFER as u32)
-        .max_concurrent_streams(256);
+        .max_concurrent_streams(256)
+        // Pings find dead peers behind long requests. Only after twice the idle limit without
+        // a frame from the client, so the answers never keep an idle connection open.
+        .keep_alive_interval(header_read_timeout.saturating_mul(2));
 }
 
 /// Waits for Ctrl-C or SIGTERM.

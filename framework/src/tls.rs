@@ -4,8 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls::client::verify_server_name;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::ParsedCertificate;
 
 use crate::files::write_private;
 use crate::peer::AnyClientCertificate;
@@ -70,31 +72,101 @@ impl Tls {
         })
     }
 
-    /// The self-signed certificate kept in `dir` (`tls/self-signed.crt` and `.key`), made on the
-    /// first call for `localhost`, `127.0.0.1`, `::1` and `names`. Later calls load the same pair,
-    /// so clients that pinned it keep working across restarts.
+    /// The self-signed certificate kept in `dir` (`tls/self-signed.crt` and `.key`), made for
+    /// `localhost`, `127.0.0.1`, `::1`, this machine's host name and `names` (those that are not
+    /// host names or IP addresses are left out, with a warning).
+    ///
+    /// A kept pair is loaded again as long as it covers every one of `names`, so clients that
+    /// pinned it keep working across restarts and upgrades. When it misses one (the endpoint is
+    /// now reached by another name or address), a new pair replaces it, with a warning: clients
+    /// could not verify the old one under that name anyway, and those that trusted it must be
+    /// given the new one. The machine's host name alone does not replace a kept pair: a
+    /// container gets a new one each time it is recreated.
     pub fn self_signed(dir: &Path, names: &[String]) -> Result<Self, TlsError> {
         let dir = dir.join("tls");
         let cert = dir.join("self-signed.crt");
         let key = dir.join("self-signed.key");
-        if !cert.exists() || !key.exists() {
-            let mut subject = vec![
-                "localhost".to_owned(),
-                "127.0.0.1".to_owned(),
-                "::1".to_owned(),
-            ];
-            subject.extend(names.iter().cloned());
-            let made = rcgen::generate_simple_self_signed(subject)?;
-            write_private(&key, made.signing_key.serialize_pem().as_bytes())
-                .map_err(|e| file_error(&key, e))?;
-            std::fs::write(&cert, made.cert.pem()).map_err(|e| file_error(&cert, e))?;
+        let names: Vec<&String> = names
+            .iter()
+            .filter(|name| {
+                let usable = ServerName::try_from(name.as_str()).is_ok();
+                if !usable {
+                    tracing::warn!(
+                        "{name:?} is no host name or IP address: left out of the certificate"
+                    );
+                }
+                usable
+            })
+            .collect();
+        let kept = cert.exists() && key.exists();
+        if kept {
+            let missing: Vec<&str> = names
+                .iter()
+                .filter(|name| !covers(&cert, name))
+                .map(|name| name.as_str())
+                .collect();
+            if missing.is_empty() {
+                return Self::from_pem_files(&cert, &key);
+            }
+            tracing::warn!(
+                "{} does not cover {}: making a new self-signed certificate; clients that \
+                 trusted the old one need the new one",
+                cert.display(),
+                missing.join(", ")
+            );
         }
+        let mut subject = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        subject.extend(machine_host_name());
+        for name in names {
+            if !subject.contains(name) {
+                subject.push(name.clone());
+            }
+        }
+        let made = rcgen::generate_simple_self_signed(subject)?;
+        write_private(&key, made.signing_key.serialize_pem().as_bytes())
+            .map_err(|e| file_error(&key, e))?;
+        std::fs::write(&cert, made.cert.pem()).map_err(|e| file_error(&cert, e))?;
         Self::from_pem_files(&cert, &key)
     }
 
     /// The certificate file in use.
     pub fn cert_path(&self) -> &Path {
         &self.cert_path
+    }
+}
+
+/// This machine's host name (the kernel's, as `hostname` prints it), when it is a usable DNS
+/// name other than `localhost`. Read from /proc, so no resolver is asked and nothing can hang.
+fn machine_host_name() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())
+        .map(|text| text.trim().to_ascii_lowercase())
+        .filter(|name| {
+            name != "localhost"
+                && matches!(
+                    ServerName::try_from(name.as_str()),
+                    Ok(ServerName::DnsName(_))
+                )
+        })
+}
+
+/// Whether the certificate in `cert` is valid for `name`. A file that cannot be read or parsed
+/// counts as covering it: loading it reports what is wrong, instead of it being replaced.
+fn covers(cert: &Path, name: &str) -> bool {
+    let (Ok(der), Ok(name)) = (
+        CertificateDer::from_pem_file(cert),
+        ServerName::try_from(name),
+    ) else {
+        return true;
+    };
+    match ParsedCertificate::try_from(&der) {
+        Ok(parsed) => verify_server_name(&parsed, &name).is_ok(),
+        Err(_) => true,
     }
 }
 
@@ -109,5 +181,93 @@ fn pem_error(path: &Path, error: &rustls::pki_types::pem::Error) -> TlsError {
     TlsError::Pem {
         path: path.to_owned(),
         what: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert_of(dir: &Path) -> Vec<u8> {
+        std::fs::read(dir.join("tls/self-signed.crt")).unwrap()
+    }
+
+    fn covered(dir: &Path, name: &str) -> bool {
+        let der = CertificateDer::from_pem_file(dir.join("tls/self-signed.crt")).unwrap();
+        let parsed = ParsedCertificate::try_from(&der).unwrap();
+        verify_server_name(&parsed, &ServerName::try_from(name).unwrap()).is_ok()
+    }
+
+    #[test]
+    fn the_self_signed_certificate_names_loopback_the_machine_and_the_names_given() {
+        let dir = tempfile::tempdir().unwrap();
+        Tls::self_signed(dir.path(), &["endpoint.example".into(), "192.0.2.7".into()]).unwrap();
+        let mut names = vec![
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "endpoint.example",
+            "192.0.2.7",
+        ];
+        let host = machine_host_name();
+        names.extend(host.as_deref());
+        for name in names {
+            assert!(
+                covered(dir.path(), name),
+                "{name} is not in the certificate"
+            );
+        }
+        assert!(!covered(dir.path(), "elsewhere.example"));
+    }
+
+    #[test]
+    fn the_machine_host_name_is_the_one_hostname_prints() {
+        let Ok(kernel) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+            return;
+        };
+        let kernel = kernel.trim().to_ascii_lowercase();
+        if kernel == "localhost" || kernel.is_empty() {
+            assert_eq!(machine_host_name(), None);
+        } else {
+            assert_eq!(machine_host_name().as_deref(), Some(kernel.as_str()));
+        }
+    }
+
+    #[test]
+    fn a_kept_certificate_is_replaced_only_when_it_misses_a_name_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        Tls::self_signed(dir.path(), &["one.example".into()]).unwrap();
+        let first = cert_of(dir.path());
+
+        // Covered (or nothing asked for): the same pair.
+        Tls::self_signed(dir.path(), &["one.example".into(), "127.0.0.1".into()]).unwrap();
+        Tls::self_signed(dir.path(), &[]).unwrap();
+        assert_eq!(cert_of(dir.path()), first);
+
+        // A name it misses: a new pair, for that name.
+        Tls::self_signed(dir.path(), &["two.example".into()]).unwrap();
+        assert_ne!(cert_of(dir.path()), first);
+        assert!(covered(dir.path(), "two.example"));
+
+        // Words that are no names are left out, and do not replace the pair.
+        let second = cert_of(dir.path());
+        Tls::self_signed(dir.path(), &["not a name".into(), String::new()]).unwrap();
+        assert_eq!(cert_of(dir.path()), second);
+    }
+
+    #[test]
+    fn the_machine_host_name_alone_does_not_replace_a_kept_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::create_dir_all(dir.path().join("tls")).unwrap();
+        std::fs::write(dir.path().join("tls/self-signed.crt"), made.cert.pem()).unwrap();
+        std::fs::write(
+            dir.path().join("tls/self-signed.key"),
+            made.signing_key.serialize_pem(),
+        )
+        .unwrap();
+        let kept = cert_of(dir.path());
+        Tls::self_signed(dir.path(), &[]).unwrap();
+        assert_eq!(cert_of(dir.path()), kept);
     }
 }

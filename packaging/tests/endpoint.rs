@@ -1,19 +1,29 @@
 //! `endpoint.sh` run for real: the demo package deployed on loopback, provisioned over HTTP,
-//! upgraded, refused when corrupt, rolled back when broken, inspected and removed.
+//! upgraded, refused when corrupt, rolled back when broken, inspected and removed; served over
+//! HTTPS with given certificate files or a self-signed one.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use common::http::http;
-use common::{aps_package, endpoint_sh, stand_in_package, with_entry};
+use common::{aps_package, endpoint_sh, stand_in_package, with_entry, with_version};
 
 const NAME: &str = "async-prov";
 
-/// Builds the demo with cargo (honouring `CARGO` and `CARGO_TARGET_DIR`) and returns its binary.
+/// Builds the demo with cargo (honouring `CARGO` and `CARGO_TARGET_DIR`) and returns its binary;
+/// once for all the tests of this file.
 fn demo_binary() -> PathBuf {
+    static DEMO: OnceLock<PathBuf> = OnceLock::new();
+    DEMO.get_or_init(build_demo).clone()
+}
+
+fn build_demo() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args([
@@ -132,6 +142,11 @@ fn refused(args: &[&str], message: &str) {
 
 /// The URL `endpoint.sh` printed, after checking its success lines.
 fn printed_url(output: &Output) -> String {
+    printed(output, "http")
+}
+
+/// The `scheme` URL `endpoint.sh` printed, after checking its success lines.
+fn printed(output: &Output, scheme: &str) -> String {
     assert!(output.status.success(), "{}", stderr(output));
     let out = stdout(output);
     assert!(
@@ -139,22 +154,97 @@ fn printed_url(output: &Output) -> String {
         "{out}"
     );
     out.lines()
-        .find_map(|l| l.strip_prefix("http endpoint url: "))
-        .expect("an http endpoint url line")
+        .find_map(|l| l.strip_prefix(&format!("{scheme} endpoint url: ")))
+        .unwrap_or_else(|| panic!("no {scheme} endpoint url line in {out}"))
         .to_owned()
 }
 
-#[test]
-fn the_demo_deploys_provisions_upgrades_survives_bad_packages_and_is_removed() {
-    let demo = demo_binary();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let package =
-        aps_package::build(&demo, &dir.path().join("out")).expect("build the demo package");
+/// The demo package 0.1-1, built into `dir`.
+fn demo_package(dir: &Path) -> PathBuf {
+    let package = aps_package::build(&demo_binary(), &dir.join("out")).expect("build the demo");
     assert_eq!(
         package.file_name().and_then(|n| n.to_str()),
         Some("async_provisioning-0.1-1.app.zip")
     );
-    let package = package.to_string_lossy().into_owned();
+    package
+}
+
+/// Where `current` points, relative to the endpoint's directory.
+fn current_release(base: &Path) -> String {
+    std::fs::read_link(base.join("current"))
+        .expect("current is a link")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The releases unpacked under the endpoint's directory, sorted.
+fn releases(base: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(base.join("releases"))
+        .expect("releases")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Checks the `--status` lines of the endpoint.
+fn status_says(root: &str, lines: &[&str]) {
+    let status = endpoint(&["--status", NAME, "--root", root]);
+    for line in lines {
+        assert!(
+            stdout(&status).lines().any(|l| l == *line),
+            "no {line:?} in {}",
+            stdout(&status)
+        );
+    }
+    assert!(status.status.success());
+}
+
+/// Asks `url` for a provisioning over HTTPS, trusting only the certificate `ca` (PEM) and
+/// reaching `url`'s host name at `addr` (so no resolver needs to know it). The answer must come:
+/// the certificate was verified for the host of the URL. Over TLS an instance its controller
+/// never installed is unknown: 404.
+fn provision_over_tls(url: &str, ca: &[u8], addr: SocketAddr) {
+    let authority = url
+        .strip_prefix("https://")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let host = authority
+        .rsplit_once(':')
+        .unwrap()
+        .0
+        .trim_matches(['[', ']']);
+    let mut client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca).unwrap());
+    if host.parse::<IpAddr>().is_err() {
+        client = client.resolve(host, addr);
+    }
+    let client = client.build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let response = runtime
+        .block_on(
+            client
+                .post(format!("{url}/provisionable/"))
+                .header("APS-Instance-ID", uuid::Uuid::new_v4().to_string())
+                .header("APS-Controller-URI", "https://127.0.0.1:1")
+                .header("Content-Type", "application/json")
+                .body(r#"{"aps":{"type":"http://aps-standard.org/samples/async-prov/provisionable/1.0"}}"#)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("no answer over TLS from {url}: {e:?}"));
+    assert_eq!(response.status(), 404, "{url}");
+}
+
+#[test]
+fn the_demo_deploys_provisions_upgrades_survives_bad_packages_and_is_removed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let package = demo_package(dir.path()).to_string_lossy().into_owned();
     let root_path = dir.path().join("root");
     let root = root_path.to_string_lossy().into_owned();
     let port = free_port();
@@ -287,6 +377,194 @@ fn the_demo_deploys_provisions_upgrades_survives_bad_packages_and_is_removed() {
 }
 
 #[test]
+fn a_newer_release_upgrades_in_place_and_remove_keeps_the_data_unless_purged() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = demo_package(dir.path());
+    let zip = std::fs::read(&v1).unwrap();
+    let newer = |version: &str| {
+        let path = dir
+            .path()
+            .join(format!("async_provisioning-{version}-1.app.zip"));
+        std::fs::write(&path, with_version(&zip, version, "1")).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (v2, v3) = (newer("0.2"), newer("0.3"));
+    let root_path = dir.path().join("root");
+    let root = root_path.to_string_lossy().into_owned();
+    let base = root_path.join(NAME);
+    let data = base.join("data");
+    let port = free_port();
+    let _deployed = Deployed {
+        root: root_path.clone(),
+    };
+
+    let url = printed_url(&endpoint(&[
+        NAME,
+        &v1.to_string_lossy(),
+        "--root",
+        &root,
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--no-service",
+    ]));
+    provision(&url, 1);
+    std::fs::write(data.join("marker"), "kept").unwrap();
+
+    // 0.2-1: same URL (the settings of the last deployment), data kept, `current` switched,
+    // the release before kept for a rollback, and the process the new release's program.
+    let upgraded = endpoint(&[NAME, &v2, "--root", &root, "--no-service"]);
+    assert_eq!(printed_url(&upgraded), url);
+    assert!(
+        stdout(&upgraded).contains("upgraded to 0.2-1"),
+        "{}",
+        stdout(&upgraded)
+    );
+    assert_eq!(current_release(&base), "releases/0.2-1");
+    assert_eq!(releases(&base), ["0.1-1", "0.2-1"]);
+    assert_eq!(
+        std::fs::read_to_string(data.join("marker")).unwrap(),
+        "kept"
+    );
+    let pid = std::fs::read_to_string(base.join("endpoint.pid")).unwrap();
+    let exe = std::fs::read_link(format!("/proc/{}/exe", pid.trim())).unwrap();
+    assert!(
+        exe.starts_with(base.canonicalize().unwrap().join("releases/0.2-1")),
+        "the endpoint runs {}",
+        exe.display()
+    );
+    provision(&url, 2);
+    status_says(
+        &root,
+        &["release: 0.2-1", &format!("url: {url}"), "state: running"],
+    );
+
+    // 0.3-1: the script keeps the current release and the one before; 0.1-1 goes.
+    assert_eq!(
+        printed_url(&endpoint(&[NAME, &v3, "--root", &root, "--no-service"])),
+        url
+    );
+    assert_eq!(current_release(&base), "releases/0.3-1");
+    assert_eq!(releases(&base), ["0.2-1", "0.3-1"]);
+    assert_eq!(
+        std::fs::read_to_string(data.join("marker")).unwrap(),
+        "kept"
+    );
+    provision(&url, 3);
+
+    // --remove: stopped, the releases gone, the data kept.
+    let removed = endpoint(&["--remove", NAME, "--root", &root]);
+    assert!(removed.status.success());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    assert!(!base.join("releases").exists() && !base.join("current").exists());
+    assert_eq!(
+        std::fs::read_to_string(data.join("marker")).unwrap(),
+        "kept"
+    );
+    // --purge then: the data too, and the endpoint's directory.
+    let purged = endpoint(&["--remove", NAME, "--purge", "--root", &root]);
+    assert!(purged.status.success());
+    assert!(!data.exists() && !base.exists(), "{}", stdout(&purged));
+}
+
+#[test]
+fn certificate_files_given_serve_https_at_the_printed_url_and_purge_removes_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = demo_package(dir.path()).to_string_lossy().into_owned();
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let root_path = dir.path().join("root");
+    let root = root_path.to_string_lossy().into_owned();
+    let port = free_port();
+    let _deployed = Deployed {
+        root: root_path.clone(),
+    };
+
+    let deployed = endpoint(&[
+        NAME,
+        &package,
+        "--root",
+        &root,
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--tls-cert",
+        &cert.to_string_lossy(),
+        "--tls-key",
+        &key.to_string_lossy(),
+        "--no-service",
+    ]);
+    let url = printed(&deployed, "https");
+    assert_eq!(url, format!("https://127.0.0.1:{port}/{NAME}"));
+    assert!(!stdout(&deployed).contains("http endpoint url:"));
+    provision_over_tls(
+        &url,
+        made.cert.pem().as_bytes(),
+        ([127, 0, 0, 1], port).into(),
+    );
+    status_says(&root, &[&format!("url: {url}"), "state: running"]);
+
+    // --remove --purge on the running endpoint: stopped, and nothing of it is left.
+    let base = root_path.join(NAME);
+    std::fs::write(base.join("data/marker"), "to go").unwrap();
+    let purged = endpoint(&["--remove", NAME, "--purge", "--root", &root]);
+    assert!(purged.status.success());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    assert!(!base.exists(), "{}", stdout(&purged));
+}
+
+#[test]
+fn a_self_signed_certificate_names_the_host_of_the_printed_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = demo_package(dir.path()).to_string_lossy().into_owned();
+    let root_path = dir.path().join("root");
+    let root = root_path.to_string_lossy().into_owned();
+    let tls = root_path.join(NAME).join("data/tls");
+    let port = free_port();
+    let _deployed = Deployed {
+        root: root_path.clone(),
+    };
+    // A pair kept from before, for localhost alone (as made before endpoints named the host of
+    // the printed URL): the endpoint replaces it, since it does not cover that host.
+    let old = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::create_dir_all(&tls).unwrap();
+    std::fs::write(tls.join("self-signed.crt"), old.cert.pem()).unwrap();
+    std::fs::write(tls.join("self-signed.key"), old.signing_key.serialize_pem()).unwrap();
+
+    // On every address, the URL names this machine (`hostname -f`): reached by that name on
+    // loopback, the certificate must verify for it.
+    let deploy = || {
+        printed(
+            &endpoint(&[
+                NAME,
+                &package,
+                "--root",
+                &root,
+                "--listen",
+                &format!("0.0.0.0:{port}"),
+                "--self-signed",
+                "--no-service",
+            ]),
+            "https",
+        )
+    };
+    let url = deploy();
+    assert!(
+        !url.starts_with("https://0.0.0.0") && url.ends_with(&format!(":{port}/{NAME}")),
+        "{url}"
+    );
+    let loopback = ([127, 0, 0, 1], port).into();
+    let cert = std::fs::read(tls.join("self-signed.crt")).unwrap();
+    provision_over_tls(&url, &cert, loopback);
+
+    // Deployed again: the same URL, and the same certificate, which still covers it.
+    assert_eq!(deploy(), url);
+    assert_eq!(std::fs::read(tls.join("self-signed.crt")).unwrap(), cert);
+    provision_over_tls(&url, &cert, loopback);
+}
+
+#[test]
 fn bad_requests_are_refused_with_clear_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
     let package = stand_in_package(dir.path(), "1.0", "1")
@@ -322,6 +600,29 @@ fn bad_requests_are_refused_with_clear_errors() {
         &[NAME, &package, "--root", &format!("{package}/below-a-file")],
         "cannot write to",
     );
+    // Roots it may not write. Under /sys nobody may create a directory, root included; a
+    // read-only directory stops anyone but root, so that case runs only when it holds (tests
+    // often run as root in CI). Each is tried first: a root that can be made is no case.
+    let read_only = dir.path().join("read-only");
+    std::fs::create_dir(&read_only).unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let sys = Path::new("/sys")
+        .is_dir()
+        .then(|| PathBuf::from("/sys/aps-endpoint-test"));
+    for unwritable in sys.into_iter().chain([read_only.join("root")]) {
+        if std::fs::create_dir(&unwritable).is_ok() {
+            eprintln!("{} can be written here: not tried", unwritable.display());
+            let _ = std::fs::remove_dir(&unwritable);
+            continue;
+        }
+        let at = unwritable.to_string_lossy();
+        refused(
+            &[NAME, &package, "--root", &at, "--no-service"],
+            &format!("cannot write to {at}: "),
+        );
+        assert!(!unwritable.exists());
+    }
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o755)).unwrap();
     refused(
         &[NAME, "/nonexistent.app.zip", "--root", &root],
         "not found",

@@ -132,3 +132,47 @@ pub fn without_entry(zip: &[u8], name: &str) -> Vec<u8> {
         .collect();
     zip_of(&all)
 }
+
+/// A zip of `entries` with `APP-LIST.xml` made again from them, so that it verifies.
+pub fn relisted(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut list = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
+         <files xmlns=\"http://apstandard.com/ns/1\">\n",
+    );
+    let mut all: Vec<_> = entries
+        .iter()
+        .filter(|(name, _)| name != "APP-LIST.xml")
+        .cloned()
+        .collect();
+    for (name, bytes) in &all {
+        list.push_str(&format!(
+            "    <file name=\"{name}\" size=\"{}\" sha256=\"{}\"/>\n",
+            bytes.len(),
+            hex::encode(Sha256::digest(bytes))
+        ));
+    }
+    list.push_str("</files>\n");
+    all.push(("APP-LIST.xml".to_owned(), list.into_bytes()));
+    zip_of(&all)
+}
+
+/// A copy of the package `zip` as version `version`-`release`: the same program and files,
+/// APP-META.xml saying the new version, APP-LIST.xml made again. This is how a newer release of
+/// a real application is made without building it again.
+pub fn with_version(zip: &[u8], version: &str, release: &str) -> Vec<u8> {
+    let mut all = entries(zip);
+    let meta = all
+        .iter_mut()
+        .find(|(name, _)| name == "APP-META.xml")
+        .expect("APP-META.xml");
+    let mut text = String::from_utf8(meta.1.clone()).expect("UTF-8 APP-META.xml");
+    for (element, value) in [("version", version), ("release", release)] {
+        let (open, close) = (format!("<{element}>"), format!("</{element}>"));
+        let start = text.find(&open).expect("the element") + open.len();
+        let end = start + text[start..].find(&close).expect("its end");
+        text.replace_range(start..end, value);
+    }
+    meta.1 = text.into_bytes();
+    relisted(&all)
+}
