@@ -7,6 +7,7 @@
 //! let controller = Controller::builder()
 //!     .database("/tmp/aps/controller.db")
 //!     .listen("127.0.0.1:0".parse().unwrap())
+//!     .tls(true)
 //!     .time_scale(1000.0)
 //!     .start()
 //!     .await?;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aps_server::files::{self, Readers};
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -114,8 +116,9 @@ impl ControllerBuilder {
         self
     }
 
-    /// The Standard Webhooks secret; without it, one is made on first start and kept in the
-    /// database.
+    /// The Standard Webhooks secret; without it, one is made on first start, kept in the
+    /// database, and copied to `{data dir}/webhook-secret` (readable by its owner only) for the
+    /// operator: see [`Controller::webhook_secret_file`].
     pub fn webhook_secret(mut self, secret: Secret) -> Self {
         self.webhook_secret = Some(secret);
         self
@@ -134,8 +137,15 @@ impl ControllerBuilder {
         self
     }
 
-    /// Serves the API over TLS with the controller's certificate (default: plain HTTP, for
-    /// development). Over TLS, `/aps/2` is open only to the instance certificates it issued.
+    /// Serves the API over TLS with the controller's certificate. Over TLS, `/aps/2` is open
+    /// only to the instance certificates it issued, and instances are installed only on https
+    /// endpoints (an install onto `http://` fails with 400), so their keys never travel in clear.
+    ///
+    /// **The default is plain HTTP**, for tests and the framework's `dev` command on loopback:
+    /// then `/aps/2` believes the caller's `APS-Instance-ID`, so anyone who reaches the port can
+    /// act for any instance, and the controller warns at start-up. Anything reachable by others
+    /// must call `.tls(true)`; the `aps-controller serve` command makes this choice explicit
+    /// (`--tls` or `--insecure-http`).
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
         self
@@ -219,13 +229,9 @@ impl ControllerBuilder {
             None => None,
         };
         let store = Store::open(&self.database).await?;
-        let fresh = Secret::generate().to_string();
-        let (secret, secret_is_new) = match self.webhook_secret {
-            Some(secret) => (secret, false),
-            None => {
-                let stored = store.setting_or_insert("webhook_secret", &fresh).await?;
-                (Secret::parse(&stored)?, stored == fresh)
-            }
+        let (secret, secret_file) = match self.webhook_secret {
+            Some(secret) => (secret, None),
+            None => first_secret(&store, &data_dir).await?,
         };
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
@@ -243,7 +249,8 @@ impl ControllerBuilder {
             self.routers,
             authority.clone(),
             endpoint_ca.as_deref(),
-        )?;
+        )?
+        .credentials_only_over_https(self.tls);
         let callbacks = Callbacks::start(store.clone(), secret.clone(), scale)?;
         let config = Config {
             time_scale: scale,
@@ -255,7 +262,8 @@ impl ControllerBuilder {
         tracing::info!(%url, resumed_tasks = tasks, owed_callbacks = owed, "controller started");
         if !self.tls {
             tracing::warn!(
-                "serving plain HTTP: for development only (endpoints name themselves with APS-Instance-ID)"
+                "serving plain HTTP: no TLS, and /aps/2 believes the caller's APS-Instance-ID, so \
+                 anyone who reaches {addr} can act for any instance; for local development only"
             );
         }
         let app = api::router(
@@ -272,18 +280,40 @@ impl ControllerBuilder {
             true => Some(authority.server_config()?),
             false => None,
         };
-        let server = Server::spawn(listener.into_std()?, app, tls, self.header_read_timeout)?;
+        let server = Server::spawn(listener.into_std()?, app, tls, self.header_read_timeout);
         Ok(Controller {
             addr,
             url,
             authority,
             engine,
             secret,
-            secret_is_new,
+            secret_file,
             server,
         })
     }
 }
+
+/// The stored webhook secret, made first when there is none; a new one is also copied to
+/// `{data dir}/webhook-secret` (0600), whose path comes back. The copy is written aside before
+/// the secret is stored, so a data directory that cannot take it stops the start while the
+/// database still has no secret that nobody was shown.
+async fn first_secret(store: &Store, data_dir: &Path) -> Result<(Secret, Option<PathBuf>), Error> {
+    let fresh = Secret::generate().to_string();
+    let path = data_dir.join(WEBHOOK_SECRET_FILE);
+    // Absolute, so the path printed for the operator means something outside the working dir.
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let staged = files::stage(&path, format!("{fresh}\n").as_bytes(), Readers::Owner)?;
+    let stored = store.setting_or_insert("webhook_secret", &fresh).await?;
+    let secret = Secret::parse(&stored)?;
+    if stored != fresh {
+        return Ok((secret, None));
+    }
+    staged.replace()?;
+    Ok((secret, Some(path)))
+}
+
+/// The file, in the data directory, that a webhook secret made by the controller is copied to.
+const WEBHOOK_SECRET_FILE: &str = "webhook-secret";
 
 /// A running controller. Dropping it stops the API server and the schedulers.
 pub struct Controller {
@@ -292,7 +322,7 @@ pub struct Controller {
     authority: Arc<Authority>,
     engine: Arc<Engine>,
     secret: Secret,
-    secret_is_new: bool,
+    secret_file: Option<PathBuf>,
     server: Server,
 }
 
@@ -329,9 +359,16 @@ impl Controller {
         &self.secret
     }
 
-    /// Whether the webhook secret was made by this start (so it should be shown once).
+    /// Whether the webhook secret was made by this start (so the operator should be told once).
     pub fn webhook_secret_is_new(&self) -> bool {
-        self.secret_is_new
+        self.secret_file.is_some()
+    }
+
+    /// Where the webhook secret made by this start was copied (`{data dir}/webhook-secret`,
+    /// readable by its owner only); `None` when it was given or made by an earlier start. The
+    /// secret itself is never printed or logged.
+    pub fn webhook_secret_file(&self) -> Option<&Path> {
+        self.secret_file.as_deref()
     }
 
     /// Imports a package model (as the framework produces it, without a zip).

@@ -60,7 +60,7 @@ pub struct DevSession {
     pub task: Task,
 }
 
-/// The whole `dev` flow: [`start`], print the API URL, serve until Ctrl-C.
+/// The whole `dev` flow: [`start`], print the API URL, serve until Ctrl-C or SIGTERM.
 pub async fn run(options: DevOptions) -> Result<(), Error> {
     let session = start(options).await?;
     println!(
@@ -69,7 +69,7 @@ pub async fn run(options: DevOptions) -> Result<(), Error> {
         session.controller.url()
     );
     println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await?;
+    aps_server::shutdown_signal().await;
     Ok(())
 }
 
@@ -85,6 +85,9 @@ pub async fn start(options: DevOptions) -> Result<DevSession, Error> {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
         )
         .time_scale(options.time_scale)
+        // Plain HTTP, by default on loopback: `dev` is the documented exception (a developer's
+        // machine; the controller warns at start-up).
+        .tls(false)
         .start()
         .await?;
     let package = controller.import(&options.package).await?;

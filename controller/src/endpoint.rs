@@ -8,7 +8,9 @@
 //!
 //! An install carries the instance's credentials in `aps.x509` (see [`crate::tls`]); they are
 //! added here, on the way out, so they are never part of a stored task or resource, and an
-//! `aps.x509` an endpoint echoes back is dropped from its answer. Over https the controller
+//! `aps.x509` an endpoint echoes back is dropped from its answer. A controller serving TLS
+//! sends them only over https: an install onto an `http://` endpoint is answered here with a
+//! 400 and never sent, so an instance's key never travels in clear. Over https the controller
 //! presents its own certificate as client certificate. It trusts the endpoint's certificate
 //! when the configured CA file (`--endpoint-ca`) signed it; without one it accepts any
 //! certificate (endpoints are usually self-signed) and warns once per endpoint. Redirects are
@@ -32,6 +34,9 @@ use crate::tls::Authority;
 
 /// The delay a 202 without a usable `APS-Retry-Timeout` gets, in seconds.
 pub(crate) const DEFAULT_RETRY_SECS: u64 = 30;
+/// The longest recheck delay an endpoint gets, in seconds (a day): a longer one is taken as
+/// this, so no delay overflows and a task still gets rechecked.
+pub(crate) const MAX_RETRY_SECS: u64 = 24 * 3600;
 /// The largest answer body read from an endpoint; a longer one counts as a failed call.
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long one call may take before it counts as a connection failure.
@@ -80,6 +85,8 @@ pub(crate) struct Endpoints {
     verified: bool,
     /// The https endpoints already warned about (their certificates are not checked).
     warned: Arc<Mutex<HashSet<String>>>,
+    /// Whether installs (which carry an instance's key) go to https endpoints only.
+    https_installs_only: bool,
 }
 
 fn base_key(base: &str) -> &str {
@@ -124,6 +131,44 @@ impl Endpoints {
             authority,
             verified: endpoint_ca.is_some(),
             warned: Arc::default(),
+            https_installs_only: false,
+        })
+    }
+
+    /// With `on`, an install (which carries an instance's private key) is sent only to an
+    /// https endpoint, or an in-process one; one onto `http://` gets [`Self::install_refusal`].
+    pub(crate) fn credentials_only_over_https(mut self, on: bool) -> Self {
+        self.https_installs_only = on;
+        self
+    }
+
+    /// Why an install may not be sent to the endpoint at `base`, if it may not.
+    pub(crate) fn install_refusal(&self, base: &str) -> Option<String> {
+        let https = url::Url::parse(base).is_ok_and(|u| u.scheme() == "https");
+        if !self.https_installs_only || https || self.routers.contains_key(base_key(base)) {
+            return None;
+        }
+        Some(format!(
+            "The endpoint {} is not https: this controller serves TLS and sends each instance \
+             its private key (aps.x509) with the install, which must not travel in clear. \
+             Install on the endpoint's https URL.",
+            crate::callback::redact(base)
+        ))
+    }
+
+    /// The answer an install refused by [`Self::install_refusal`] gets, as if the endpoint had
+    /// given it: a 400 that fails the task (never a connection failure, which would be retried).
+    fn refused_install(&self, call: &Call<'_>) -> Option<Reply> {
+        if !call.install {
+            return None;
+        }
+        let why = self.install_refusal(call.base)?;
+        let error = aps_protocol::ErrorBody::new(400, "InsecureEndpoint", why);
+        Some(Reply {
+            status: 400,
+            info: None,
+            retry_secs: DEFAULT_RETRY_SECS,
+            body: Bytes::from(serde_json::to_vec(&error).unwrap_or_default()),
         })
     }
 
@@ -166,6 +211,9 @@ impl Endpoints {
 
     /// Sends one call.
     pub(crate) async fn call(&self, call: &Call<'_>) -> Result<Reply, Unreachable> {
+        if let Some(refused) = self.refused_install(call) {
+            return Ok(refused);
+        }
         let mut headers = HeaderMap::new();
         headers.insert(headers::CONTROLLER_URI, self.controller_uri.clone());
         headers.insert(
@@ -284,13 +332,24 @@ fn reply(status: u16, head: &HeaderMap, body: Bytes) -> Reply {
         .filter(|s| !s.is_empty());
     let retry_secs = head
         .get(headers::RETRY_TIMEOUT)
-        .and_then(|v| text_of(v).trim().parse::<u64>().ok())
-        .map_or(DEFAULT_RETRY_SECS, |s| s.max(1));
+        .and_then(|v| retry_of(&text_of(v)))
+        .map_or(DEFAULT_RETRY_SECS, |s| s.clamp(1, MAX_RETRY_SECS));
     Reply {
         status,
         info,
         retry_secs,
         body: without_credentials(body),
+    }
+}
+
+/// `APS-Retry-Timeout` in whole seconds; a number of digits too large for `u64` is as long as
+/// any, not unusable.
+fn retry_of(text: &str) -> Option<u64> {
+    let text = text.trim();
+    match text.parse::<u64>() {
+        Ok(secs) => Some(secs),
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Some(u64::MAX),
+        Err(_) => None,
     }
 }
 
@@ -354,6 +413,19 @@ mod tests {
         assert_eq!(reply(202, &head, Bytes::new()).retry_secs, 1);
         head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static(" 7 "));
         assert_eq!(reply(202, &head, Bytes::new()).retry_secs, 7);
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999999",
+            "9300000000000000000",
+        ] {
+            head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static(huge));
+            assert_eq!(reply(202, &head, Bytes::new()).retry_secs, MAX_RETRY_SECS);
+        }
+        head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static("9.3e18"));
+        assert_eq!(
+            reply(202, &head, Bytes::new()).retry_secs,
+            DEFAULT_RETRY_SECS
+        );
     }
 
     #[test]
@@ -387,7 +459,7 @@ mod tests {
                 body.extend_from_slice(br#"{"aps":{"x509":{"self":"KEY"}}}"#);
             }
             let read = reply(status, &head, Bytes::from(body));
-            proptest::prop_assert!(read.retry_secs >= 1);
+            proptest::prop_assert!((1..=MAX_RETRY_SECS).contains(&read.retry_secs));
             // Credentials echoed in a JSON answer never get through.
             if echoed && serde_json::from_slice::<Value>(&read.body).is_ok() {
                 proptest::prop_assert!(!read.body.windows(3).any(|w| w == b"KEY"));

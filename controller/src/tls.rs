@@ -10,15 +10,17 @@
 //! * `instances/{instance id}.pem`: for each installed instance, a certificate signed by the CA
 //!   (CN = the instance id) followed by its PKCS#8 key, made when the install is first sent.
 //!
-//! Keys are written readable by the owner only (0600); later starts reuse every file. The
+//! Keys are written readable by the owner only (0600), every file whole, and a certificate only
+//! after its key (`aps_server::files`): a start that dies midway leaves a key without its
+//! certificate, which the next start makes again. Later starts reuse every file. The
 //! install body carries an instance's file as `aps.x509.self`, and the controller's chain
 //! (`controller.crt` then `ca.crt`) as `aps.x509.controller`. A call to `/aps/2` over TLS is
 //! then accepted only with the exact certificate issued to the instance owning the resource.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aps_server::files::{self, Readers, write_pair};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -28,32 +30,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use uuid::Uuid;
 
-/// Why certificates could not be made, read or used.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// A certificate or key file could not be read or written.
-    #[error("{path}: {source}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
-    },
-    /// A file holds no usable PEM certificate or key.
-    #[error("{path}: {what}")]
-    Pem {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        what: String,
-    },
-    /// A certificate could not be made.
-    #[error("cannot make a certificate: {0}")]
-    Generate(#[from] rcgen::Error),
-    /// The certificates do not make a valid TLS configuration.
-    #[error("TLS configuration: {0}")]
-    Config(String),
-}
+pub use aps_server::TlsError;
 
 /// An instance's credentials as the install body carries them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,27 +93,32 @@ impl Authority {
     /// when they are missing. `names` are added to the leaf's SANs when it is made.
     pub(crate) fn open(data_dir: &Path, names: &[String]) -> Result<Self, TlsError> {
         let dir = data_dir.join("tls");
-        std::fs::create_dir_all(dir.join("instances")).map_err(|e| file_error(&dir, e))?;
+        std::fs::create_dir_all(dir.join("instances")).map_err(|e| TlsError::file(&dir, e))?;
         let (ca_cert, ca_key_file) = (dir.join("ca.crt"), dir.join("ca.key"));
+        let (leaf, leaf_key) = (dir.join("controller.crt"), dir.join("controller.key"));
         let new_ca = !ca_cert.exists() || !ca_key_file.exists();
         if new_ca {
+            // The leaf goes first: a crash after the new CA is in must not leave the old leaf,
+            // signed by a key that is gone, to be taken for a valid one on the next start.
+            match std::fs::remove_file(&leaf) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(TlsError::file(&leaf, e)),
+            }
             let key = KeyPair::generate()?;
             let cert = ca_params().self_signed(&key)?;
-            write_file(&ca_key_file, key.serialize_pem().as_bytes(), true)?;
-            write_file(&ca_cert, cert.pem().as_bytes(), false)?;
+            write_pair(&ca_key_file, &key, &ca_cert, &cert)?;
         }
-        let ca_key = KeyPair::from_pem(&read(&ca_key_file)?).map_err(|e| pem(&ca_key_file, e))?;
+        let ca_key =
+            KeyPair::from_pem(&read(&ca_key_file)?).map_err(|e| TlsError::pem(&ca_key_file, e))?;
         let ca_pem = read(&ca_cert)?;
-        let (leaf, leaf_key) = (dir.join("controller.crt"), dir.join("controller.key"));
-        // A new CA needs a new leaf: the old one was signed by a key that is gone.
-        if new_ca || !leaf.exists() || !leaf_key.exists() {
+        if !leaf.exists() || !leaf_key.exists() {
             let mut sans = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
             sans.extend(names.iter().cloned());
             let key = KeyPair::generate()?;
             let issuer = Issuer::new(ca_params(), &ca_key);
             let cert = leaf_params("aps-controller", sans)?.signed_by(&key, &issuer)?;
-            write_file(&leaf_key, key.serialize_pem().as_bytes(), true)?;
-            write_file(&leaf, cert.pem().as_bytes(), false)?;
+            write_pair(&leaf_key, &key, &leaf, &cert)?;
         }
         Ok(Self {
             leaf_pem: read(&leaf)?,
@@ -172,12 +154,7 @@ impl Authority {
             let cert = leaf_params(&id, vec![])?.signed_by(&key, &issuer)?;
             let contents = format!("{}{}", cert.pem(), key.serialize_pem());
             // Moved in without replacing: two racing issuers agree on one.
-            let file = staged(&path, contents.as_bytes(), true)?;
-            if let Err(error) = file.persist_noclobber(&path) {
-                if !path.exists() {
-                    return Err(file_error(&path, error.error));
-                }
-            }
+            files::stage(&path, contents.as_bytes(), Readers::Owner)?.keep_first()?;
         }
         Ok(InstanceCredentials {
             self_pem: read(&path)?,
@@ -194,8 +171,8 @@ impl Authority {
         if !path.exists() {
             return Ok(None);
         }
-        let cert =
-            CertificateDer::from_pem_slice(read(&path)?.as_bytes()).map_err(|e| pem(&path, e))?;
+        let cert = CertificateDer::from_pem_slice(read(&path)?.as_bytes())
+            .map_err(|e| TlsError::pem(&path, e))?;
         Ok(Some(cert))
     }
 
@@ -204,27 +181,26 @@ impl Authority {
     /// of `/aps/2` then decide whose they are).
     pub(crate) fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config_error = |e: &dyn std::fmt::Display| TlsError::Config(e.to_string());
+        let ca_path = self.dir.join("ca.crt");
         let mut roots = rustls::RootCertStore::empty();
-        for cert in certificates(&self.ca_pem, &self.dir.join("ca.crt"))? {
-            roots.add(cert).map_err(|e| config_error(&e))?;
+        for cert in certificates(&self.ca_pem, &ca_path)? {
+            roots.add(cert)?;
         }
+        // Given no revocation lists, the builder fails only for want of a CA certificate.
         let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider.clone())
             .allow_unauthenticated()
             .build()
-            .map_err(|e| config_error(&e))?;
+            .map_err(|e| TlsError::pem(&ca_path, e))?;
         let leaf_path = self.dir.join("controller.crt");
         let mut chain = certificates(&self.leaf_pem, &leaf_path)?;
-        chain.extend(certificates(&self.ca_pem, &self.dir.join("ca.crt"))?);
+        chain.extend(certificates(&self.ca_pem, &ca_path)?);
         let key_path = self.dir.join("controller.key");
         let key = PrivateKeyDer::from_pem_slice(self.leaf_key_pem.as_bytes())
-            .map_err(|e| pem(&key_path, e))?;
+            .map_err(|e| TlsError::pem(&key_path, e))?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| config_error(&e))?
+            .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(chain, key)
-            .map_err(|e| config_error(&e))?;
+            .with_single_cert(chain, key)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
@@ -233,55 +209,11 @@ impl Authority {
 fn certificates(text: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     CertificateDer::pem_slice_iter(text.as_bytes())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem(path, e))
+        .map_err(|e| TlsError::pem(path, e))
 }
 
 fn read(path: &Path) -> Result<String, TlsError> {
-    std::fs::read_to_string(path).map_err(|e| file_error(path, e))
-}
-
-/// `contents` written and synced beside `path`, ready to be moved in whole: a crash leaves the
-/// old file or none, never half of one. Private files are readable by their owner only.
-fn staged(
-    path: &Path,
-    contents: &[u8],
-    private: bool,
-) -> Result<tempfile::NamedTempFile, TlsError> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    // Made readable by its owner only; certificates are opened up to everyone.
-    let mut file = tempfile::NamedTempFile::new_in(parent).map_err(|e| file_error(parent, e))?;
-    #[cfg(unix)]
-    if !private {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| file_error(path, e))?;
-    }
-    file.write_all(contents).map_err(|e| file_error(path, e))?;
-    file.as_file().sync_all().map_err(|e| file_error(path, e))?;
-    Ok(file)
-}
-
-/// Writes `path` whole, replacing what was there.
-fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<(), TlsError> {
-    staged(path, contents, private)?
-        .persist(path)
-        .map_err(|e| file_error(path, e.error))?;
-    Ok(())
-}
-
-fn file_error(path: &Path, source: std::io::Error) -> TlsError {
-    TlsError::File {
-        path: path.to_owned(),
-        source,
-    }
-}
-
-fn pem(path: &Path, what: impl std::fmt::Display) -> TlsError {
-    TlsError::Pem {
-        path: path.to_owned(),
-        what: what.to_string(),
-    }
+    std::fs::read_to_string(path).map_err(|e| TlsError::file(path, e))
 }
 
 #[cfg(test)]

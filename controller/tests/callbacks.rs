@@ -7,7 +7,7 @@ mod common;
 use std::net::SocketAddr;
 
 use aps_controller::{Client, Controller, State};
-use common::{Receiver, Scripted, THING, eventually, serve, serve_at};
+use common::{Binary, Receiver, Scripted, THING, eventually, serve, serve_at};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -175,4 +175,73 @@ async fn callbacks_go_only_to_allowed_hosts_and_redirects_are_not_followed() {
         !answer.body.to_string().contains("localhost"),
         "the URL is not echoed"
     );
+}
+
+/// The real binary with every log on: neither the webhook secret, nor a token or password in a
+/// callback URL (delivered, refused once, or unreachable), nor an instance key shows in its
+/// output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = aps_controller::Secret::generate().to_string();
+    let endpoint = serve(Scripted::default().router()).await;
+    let receiver = Receiver::default();
+    *receiver.failures.lock().unwrap() = 1;
+    let hook = serve(receiver.router())
+        .await
+        .replace("http://", "http://hookuser:pa55w0rd@");
+    let hook = format!("{hook}/hook?token=T0KEN-live&x=1");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!(
+        "http://{}/hook?token=T0KEN-dead",
+        closed.local_addr().unwrap()
+    );
+    drop(closed);
+    let args = [
+        "serve",
+        "--insecure-http",
+        "--listen",
+        "127.0.0.1:0",
+        "--time-scale",
+        "1000",
+    ];
+    let env = [
+        ("RUST_LOG", "debug,aps_controller=trace"),
+        ("APS_CONTROLLER_WEBHOOK_SECRET", secret.as_str()),
+    ];
+    let mut serving = Binary::start(dir.path(), &args, &env);
+    let url = serving.listening().await;
+    let client = Client::new(&url);
+    let package = common::upload(&url).await["id"].clone();
+
+    let install = json!({"package": package, "endpoint": endpoint, "callbackURL": hook});
+    let answer = client
+        .send(Method::POST, "/api/v1/applications", Some(&install))
+        .await
+        .unwrap();
+    assert!(answer.status < 300, "{}", answer.body);
+    let app: uuid::Uuid = answer.body["id"].as_str().unwrap().parse().unwrap();
+    provision_with_callback(&client, app, &hook).await;
+    provision_with_callback(&client, app, &dead).await;
+    // Two deliveries, one of them after a refusal; the dead URL failing again and again.
+    eventually(30, || receiver.deliveries().len() >= 3).await;
+    eventually(30, || {
+        serving.stderr().matches("callback failed").count() >= 3
+    })
+    .await;
+
+    for (headers, query, body) in receiver.deliveries() {
+        assert_eq!(query, "token=T0KEN-live&x=1");
+        standardwebhooks::Webhook::new(&secret)
+            .unwrap()
+            .verify(body.as_bytes(), &headers)
+            .unwrap();
+    }
+    let logged = serving.kill().await;
+    assert!(logged.contains("DEBUG"), "the debug logs were on: {logged}");
+    assert!(logged.contains("callback delivered"), "{logged}");
+    let key = secret.trim_start_matches("whsec_");
+    for hidden in [key, "T0KEN", "pa55w0rd", "hookuser", "PRIVATE KEY"] {
+        assert!(!logged.contains(hidden), "`{hidden}` was logged: {logged}");
+    }
 }

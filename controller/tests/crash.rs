@@ -1,7 +1,7 @@
 //! The real binary, killed with SIGKILL at random moments while dozens of tasks are in flight,
 //! restarted on the same database each time: every acknowledged task ends, every callback
-//! arrives, and no task's revision ever goes back. Once over plain HTTP and once with the API
-//! served over TLS (`--tls`).
+//! arrives, and no task's revision ever goes back. Once over plain HTTP (`--insecure-http`) and
+//! once with the API served over TLS (`--tls`), installing on an https endpoint.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aps_controller::{Client, Secret, State};
-use common::{Receiver, Scripted, THING, eventually, serve};
+use common::{Receiver, Scripted, THING, eventually, serve, serve_https};
 use rand::Rng;
 use reqwest::Method;
 use serde_json::json;
@@ -34,7 +34,7 @@ fn spawn(addr: SocketAddr, db: &Path, secret: &str, tls: bool) -> Child {
             "--webhook-secret",
             secret,
         ])
-        .args(if tls { &["--tls"][..] } else { &[][..] })
+        .arg(if tls { "--tls" } else { "--insecure-http" })
         .arg("--db")
         .arg(format!("sqlite://{}", db.display()))
         .env("RUST_LOG", "warn")
@@ -96,7 +96,12 @@ async fn crash_and_restart(tls: bool) {
         let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         free.local_addr().unwrap()
     };
-    let endpoint = serve(Scripted::default().router()).await;
+    // A TLS controller installs only on https endpoints (the install carries the instance key).
+    let endpoint = if tls {
+        serve_https(Scripted::default().router()).await
+    } else {
+        serve(Scripted::default().router()).await
+    };
     let receiver = Receiver::default();
     let hook = format!("{}/hook?token=keep", serve(receiver.router()).await);
     let mut child = spawn(addr, &db, &secret, tls);

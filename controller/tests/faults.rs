@@ -86,6 +86,10 @@ async fn an_endpoint_down_in_the_middle_of_a_task_is_waited_for_with_backoff() {
     let done = client.wait(task.id, |_| {}).await.unwrap();
     assert_eq!(done.state, State::Success, "{:?}", done.output);
     assert!(done.attempts > 4);
+    // The endpoint's last word was the 202's APS-Info; the final 201 sent none, so the output
+    // is that again, not the connection failure of before.
+    assert_eq!(done.output.as_deref(), Some("step 1"));
+    assert_eq!(done.description.as_deref(), Some("step 1"));
 }
 
 /// An endpoint that answers raw HTTP chosen by the resource's `mode` (every connection closed
@@ -150,6 +154,28 @@ async fn answer(mut stream: TcpStream) {
         ),
         ("empty-500", _) => response("500 Internal Server Error", &[], b""),
         ("text-200", _) => response("200 OK", &["Content-Type: text/plain"], b"OK, done."),
+        ("array-200", _) => response("200 OK", &["Content-Type: application/json"], b"[1,2]"),
+        (mode @ ("aps-string" | "aps-number" | "aps-array" | "aps-null"), _) => {
+            let aps = match mode {
+                "aps-string" => json!("x"),
+                "aps-number" => json!(9.3e18),
+                "aps-array" => json!([{"id": "not-yours"}]),
+                _ => Value::Null,
+            };
+            let body = json!({"aps": aps, "mode": mode, "echoed": true});
+            response("200 OK", &[], body.to_string().as_bytes())
+        }
+        ("aps-string-202", true) => {
+            let body = json!({"aps": "x", "mode": "aps-string-202", "echoed": true});
+            response("202 Accepted", &[], body.to_string().as_bytes())
+        }
+        (mode @ ("huge-retry" | "huge-retry-float"), _) => {
+            let retry = match mode {
+                "huge-retry" => "APS-Retry-Timeout: 18446744073709551615",
+                _ => "APS-Retry-Timeout: 9.3e18",
+            };
+            response("202 Accepted", &["APS-Info: later", retry], &echo)
+        }
         ("bare-202", true) => response("202 Accepted", &["APS-Info: working on it"], &echo),
         ("garbage-202", true) => response(
             "202 Accepted",
@@ -185,12 +211,23 @@ async fn answer(mut stream: TcpStream) {
     let _ = stream.write_all(&reply).await;
 }
 
+/// What the output of a task ended by a 2xx says of a body that is not a JSON object.
+const NOT_JSON: &str = "The endpoint answered 200, but its body is not a JSON object, so the \
+                        controller ignored it and kept the resource as it sent it";
+/// … and of a resource whose `aps` is not an object.
+const BAD_APS: &str = "The endpoint answered 200, but its resource's `aps` is not an object";
+
 async fn run(client: &Client, app: Uuid, mode: &str) -> Task {
     let task = client
         .provision(app, THING, json!({"mode": mode}))
         .await
         .unwrap();
-    client.wait(task.id, |_| {}).await.unwrap()
+    // A step that panicked would leave the task running for ever: fail instead of hanging.
+    let wait = client.wait(task.id, |_| {});
+    tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+        .await
+        .unwrap_or_else(|_| panic!("{mode}: the task never ended"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -219,7 +256,13 @@ async fn garbage_answers_end_tasks_with_a_clear_output() {
         ("huge-chunked", State::Failure, "larger than 16777216 bytes"),
         ("bare-202", State::Success, "working on it"),
         ("garbage-202", State::Success, ""),
-        ("text-200", State::Success, ""),
+        ("text-200", State::Success, NOT_JSON),
+        ("array-200", State::Success, NOT_JSON),
+        ("aps-string", State::Success, BAD_APS),
+        ("aps-number", State::Success, BAD_APS),
+        ("aps-array", State::Success, BAD_APS),
+        ("aps-null", State::Success, BAD_APS),
+        ("aps-string-202", State::Success, ""),
     ];
     for (mode, state, says) in cases {
         let task = run(&client, app, mode).await;
@@ -243,10 +286,46 @@ async fn garbage_answers_end_tasks_with_a_clear_output() {
                 "{mode}: the resource keeps its properties"
             );
             assert_eq!(resource["aps"]["status"], "aps:ready");
+            assert_eq!(resource["aps"]["id"], task.resource.id.to_string());
+            assert_eq!(resource["aps"]["type"], THING);
+            if mode.starts_with("aps-") {
+                assert_eq!(resource["echoed"], true, "{mode}: the properties are taken");
+            }
         }
     }
     assert_eq!(
         client.tasks("limit=100").await.unwrap().len(),
         cases.len() + 1
     );
+}
+
+#[tokio::test]
+async fn a_huge_retry_timeout_is_a_day_and_the_deadline_still_comes_on_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::builder()
+        .database(dir.path().join("controller.db").display().to_string())
+        .listen("127.0.0.1:0".parse().unwrap())
+        .task_deadline(std::time::Duration::from_secs(2))
+        .start()
+        .await
+        .unwrap();
+    let endpoint = garbage_endpoint().await;
+    let app = install(&c, &endpoint).await;
+    let client = c.client();
+    // (mode, the retryAfter taken)
+    for (mode, retry) in [("huge-retry", 86_400), ("huge-retry-float", 30)] {
+        let started = std::time::Instant::now();
+        let task = run(&client, app, mode).await;
+        assert_eq!(task.state, State::Failure, "{mode}: {:?}", task.output);
+        assert_eq!(task.error.unwrap().error, "DeadlineExceeded", "{mode}");
+        assert_eq!(task.retry_after, Some(retry), "{mode}");
+        assert_eq!(task.attempts, 1, "{mode}: one call, then the deadline");
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{mode}: {took:?}"
+        );
+    }
+    // The controller still serves.
+    assert_eq!(client.tasks("limit=10").await.unwrap().len(), 3);
 }

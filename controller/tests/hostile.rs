@@ -15,12 +15,17 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aps_controller::{Controller, State};
 use common::Scripted;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
 
@@ -145,6 +150,15 @@ async fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
 
 /// A controller with one installed instance of the scripted application.
 async fn controller(dir: &Path, max_requests: usize) -> (Controller, Uuid, Uuid, Uuid) {
+    controller_with(dir, max_requests, Duration::from_secs(2)).await
+}
+
+/// [`controller`], with its header-read time-out (also its idle limit) given.
+async fn controller_with(
+    dir: &Path,
+    max_requests: usize,
+    header_read_timeout: Duration,
+) -> (Controller, Uuid, Uuid, Uuid) {
     let endpoint = Scripted::default();
     let c = Controller::builder()
         .database(dir.join("controller.db").display().to_string())
@@ -152,7 +166,7 @@ async fn controller(dir: &Path, max_requests: usize) -> (Controller, Uuid, Uuid,
         .endpoint_router(IN_PROCESS, endpoint.router())
         .callback_hosts(vec!["hooks.example".into()])
         .max_requests(max_requests)
-        .header_read_timeout(Duration::from_secs(2))
+        .header_read_timeout(header_read_timeout)
         .time_scale(1000.0)
         .start()
         .await
@@ -412,4 +426,150 @@ async fn a_full_controller_sheds_load_with_503_and_recovers() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(ok, "slots come back when the clients leave");
+}
+
+/// How long the idle tests give the controller: a short header-read time-out, and a generous
+/// margin over it before a connection left open counts as held.
+const IDLE_LIMIT: Duration = Duration::from_millis(500);
+const MARGIN: Duration = Duration::from_secs(5);
+
+/// Reads until the server closes the connection; whether it did within `within`.
+async fn closed_within<S: AsyncRead + Unpin>(stream: &mut S, within: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    let closing = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(within, closing).await.is_ok()
+}
+
+/// Opens HTTP/2 with prior knowledge: the preface and empty SETTINGS, then the ACK of the
+/// server's SETTINGS, leaving a healthy connection with no stream.
+async fn http2_preface<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    let mut head = [0u8; 9];
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[3], 4, "the server opens with its SETTINGS");
+    let length = u32::from_be_bytes([0, head[0], head[1], head[2]]);
+    let mut payload = vec![0u8; usize::try_from(length).unwrap()];
+    stream.read_exact(&mut payload).await.unwrap();
+    stream.write_all(b"\0\0\0\x04\x01\0\0\0\0").await.unwrap();
+}
+
+/// A bare controller (no instance) with the short header-read time-out.
+async fn idle_controller(dir: &Path, tls: bool) -> Controller {
+    Controller::builder()
+        .database(dir.join("controller.db").display().to_string())
+        .listen("127.0.0.1:0".parse().unwrap())
+        .tls(tls)
+        .header_read_timeout(IDLE_LIMIT)
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn silent_and_idle_http2_clients_are_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = idle_controller(dir.path(), false).await;
+
+    let mut silent = TcpStream::connect(c.addr()).await.unwrap();
+    assert!(
+        closed_within(&mut silent, IDLE_LIMIT + MARGIN).await,
+        "a connection with no byte sent is closed"
+    );
+    let mut h2c = TcpStream::connect(c.addr()).await.unwrap();
+    http2_preface(&mut h2c).await;
+    assert!(
+        closed_within(&mut h2c, IDLE_LIMIT + MARGIN).await,
+        "an HTTP/2 connection idle after its preface is closed"
+    );
+}
+
+#[tokio::test]
+async fn idle_tls_clients_are_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = idle_controller(dir.path(), true).await;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(c.ca_pem().as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let connect = |alpn: &[u8]| {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = vec![alpn.to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let addr = c.addr();
+        async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let name = ServerName::try_from("127.0.0.1").unwrap();
+            connector.connect(name, tcp).await.unwrap()
+        }
+    };
+
+    let mut silent = TcpStream::connect(c.addr()).await.unwrap();
+    assert!(
+        closed_within(&mut silent, IDLE_LIMIT + MARGIN).await,
+        "a client that never starts the handshake is cut off"
+    );
+    // Half a ClientHello: a record header promising 512 bytes, then 4 of them.
+    let mut halfway = TcpStream::connect(c.addr()).await.unwrap();
+    halfway
+        .write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut halfway, IDLE_LIMIT + MARGIN).await,
+        "a client that never finishes the handshake is cut off"
+    );
+    let mut http1 = connect(b"http/1.1").await;
+    assert!(
+        closed_within(&mut http1, IDLE_LIMIT + MARGIN).await,
+        "a client silent after its handshake is cut off"
+    );
+    let mut h2 = connect(b"h2").await;
+    assert_eq!(h2.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    http2_preface(&mut h2).await;
+    assert!(
+        closed_within(&mut h2, IDLE_LIMIT + MARGIN).await,
+        "an HTTP/2 connection over TLS idle after its preface is closed"
+    );
+}
+
+#[tokio::test]
+async fn a_long_poll_is_not_taken_for_an_idle_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, _, _, task) = controller_with(dir.path(), 1024, IDLE_LIMIT).await;
+    // The task has ended, so the poll waits its whole time: four idle limits, silent.
+    let poll = format!("{}/api/v1/tasks/{task}?poll_timeout=2", c.url());
+
+    let over_http1 = reqwest::get(&poll).await.unwrap();
+    assert_eq!(over_http1.status(), 200);
+
+    let tcp = TcpStream::connect(c.addr()).await.unwrap();
+    let (mut h2, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    let connection = tokio::spawn(connection);
+    let request = http::Request::get(&poll)
+        .body(Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let answer = h2.send_request(request).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.into_body().collect().await.unwrap();
+    // Once the poll is answered the connection is idle, and closed.
+    let closed = tokio::time::timeout(IDLE_LIMIT + MARGIN, connection).await;
+    assert!(closed.is_ok(), "the idle HTTP/2 connection was closed");
 }

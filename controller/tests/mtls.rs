@@ -301,3 +301,51 @@ async fn an_install_resumed_after_a_restart_sends_the_same_credentials() {
         x509(&bodies[1], "controller")
     );
 }
+
+#[tokio::test]
+async fn a_tls_controller_sends_no_instance_key_to_a_plain_http_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = tls_controller(dir.path()).await;
+    let scripted = Scripted::default();
+    let endpoint = common::serve(scripted.router()).await;
+    let package = c.import(&Scripted::model()).await.unwrap().id;
+    let client = c.client();
+
+    // Synchronous or not, the refusal is the answer, before anything is stored: a 400 that
+    // names the URL and says why.
+    for timeout in [10, 0] {
+        let body = json!({"package": package, "endpoint": format!("{endpoint}/app?token=t0k"),
+                          "timeout": timeout});
+        let answer = client
+            .send(reqwest::Method::POST, "/api/v1/applications", Some(&body))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 400, "{}", answer.body);
+        assert_eq!(answer.body["error"], "InsecureEndpoint");
+        let message = answer.body["message"].as_str().unwrap();
+        assert!(message.contains(&format!("{endpoint}/app")), "{message}");
+        assert!(message.contains("not https"), "{message}");
+        assert!(
+            !message.contains("t0k"),
+            "the URL's query is not echoed: {message}"
+        );
+    }
+    let tasks = client
+        .send(reqwest::Method::GET, "/api/v1/tasks", None)
+        .await
+        .unwrap();
+    assert_eq!(tasks.body["items"], json!([]), "no task was stored");
+
+    assert!(scripted.calls().is_empty(), "nothing reached the endpoint");
+    let issued = std::fs::read_dir(dir.path().join("tls/instances")).unwrap();
+    assert_eq!(issued.count(), 0, "no instance key was even made");
+}
+
+#[tokio::test]
+async fn a_tls_controller_still_installs_on_an_in_process_endpoint() {
+    let builder = Controller::builder().tls(true).time_scale(1000.0);
+    let (c, scripted) = common::scripted_with(builder).await;
+    assert!(c.controller().url().starts_with("https://"));
+    let install = &scripted.calls()[0];
+    assert!(install.body.pointer("/aps/x509/self").is_some());
+}

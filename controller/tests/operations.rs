@@ -270,3 +270,129 @@ async fn an_unfinished_task_resumes_after_a_restart() {
     assert!(done.revision > running.revision);
     assert_eq!(done.description.as_deref(), Some("step 1"));
 }
+
+#[tokio::test]
+async fn an_endpoint_change_during_an_operation_is_sent_with_the_next_recheck() {
+    let (c, endpoint) = scripted_with(aps_controller::Controller::builder().time_scale(30.0)).await;
+    let task = c
+        .client()
+        .provision(
+            c.application(),
+            THING,
+            json!({"plan": ["accept", "accept", "done"]}),
+        )
+        .await
+        .unwrap();
+    // The sync phase answered 202; the next recheck is a second away.
+    let mut running = c.task(task.id).await.unwrap();
+    while running.retry_after.is_none() {
+        running = c.client().poll(task.id, running.revision, 5).await.unwrap();
+    }
+    let id = task.resource.id.to_string();
+    let path = format!("/aps/2/resources/{id}");
+    let owner = c.application().to_string();
+    let (status, _, changed) = http(
+        &c,
+        Method::PUT,
+        &path,
+        Some(json!({"size": 42, "note": "from the endpoint"})),
+        &[("APS-Instance-ID", &owner)],
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["size"], 42);
+    assert_eq!(
+        changed["aps"]["status"], "aps:provisioning",
+        "the status stays"
+    );
+    let done = c.wait(&task).await.unwrap();
+    assert_eq!(done.state, State::Success, "{:?}", done.output);
+    let calls = endpoint.calls_for(&id);
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[0].body["size"], 1, "the sync call, before the change");
+    for call in &calls[1..] {
+        assert_eq!(
+            call.body["size"], 42,
+            "the rechecks send the changed resource"
+        );
+        assert_eq!(call.body["note"], "from the endpoint");
+    }
+    let (_, _, stored) = get(&c, &format!("/api/v1/resources/{id}")).await;
+    assert_eq!(stored["size"], 42);
+    assert_eq!(stored["aps"]["status"], "aps:ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn endpoint_changes_are_never_lost_and_a_missing_resource_is_404() {
+    let (c, _) = scripted().await;
+    let (_, _, resource) = provision(&c, &[], json!({})).await;
+    let id = resource["aps"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/aps/2/resources/{id}");
+    let owner = c.application().to_string();
+    // Concurrent changes of different properties: each one is kept.
+    let url = format!("{}{path}", c.controller().url());
+    let mut changes = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let (url, owner) = (url.clone(), owner.clone());
+        changes.spawn(async move {
+            let response = reqwest::Client::new()
+                .put(url)
+                .header("APS-Instance-ID", owner)
+                .json(&json!({ format!("k{i}"): i }))
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        });
+    }
+    let statuses = changes.join_all().await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let (_, _, stored) = get(&c, &format!("/api/v1/resources/{id}")).await;
+    for i in 0..24 {
+        assert_eq!(stored[format!("k{i}")], i, "{stored}");
+    }
+    assert!(
+        stored["aps"]["revision"].as_u64()
+            >= Some(resource["aps"]["revision"].as_u64().unwrap() + 24)
+    );
+    // Gone: unprovisioned, or never there.
+    let (status, _, _) = http(
+        &c,
+        Method::DELETE,
+        &format!("/api/v1/resources/{id}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 204);
+    let unknown = format!("/aps/2/resources/{}", uuid::Uuid::new_v4());
+    for path in [&path, &unknown] {
+        let headers = [("APS-Instance-ID", owner.as_str())];
+        let (status, _, body) =
+            http(&c, Method::PUT, path, Some(json!({"size": 2})), &headers).await;
+        assert_eq!((status, body["code"].as_u64()), (404, Some(404)), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_tiny_time_scale_does_not_panic_and_the_deadline_still_comes() {
+    let builder = aps_controller::Controller::builder()
+        .time_scale(1e-20)
+        .task_deadline(Duration::from_secs(1));
+    let (c, _) = scripted_with(builder).await;
+    let task = c
+        .client()
+        .provision(c.application(), THING, json!({"plan": ["accept", "done"]}))
+        .await
+        .unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(20), c.wait(&task))
+        .await
+        .expect("the task ends")
+        .unwrap();
+    assert_eq!(done.state, State::Failure);
+    assert_eq!(done.error.unwrap().error, "DeadlineExceeded");
+    assert_eq!(
+        done.output.as_deref().map(|o| o.contains("deadline")),
+        Some(true)
+    );
+}

@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use aps_server::PeerCertificate;
+use aps_server::files::{self, Readers};
 use axum::http::StatusCode;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -27,8 +29,6 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::client::ControllerClient;
-use crate::files::write_private;
-use crate::peer::PeerCertificate;
 use crate::routes::json;
 use crate::{Error, Result};
 
@@ -163,8 +163,9 @@ impl Instances {
         let credentials = Arc::new(offered);
         if let Some(dir) = &self.dir {
             let file = dir.join(instance.to_string()).join(FILE);
-            write_private(&file, &serde_json::to_vec(&credentials.x509)?)
-                .map_err(|e| Error::new(format!("cannot keep {}: {e}", file.display())))?;
+            let x509 = serde_json::to_vec(&credentials.x509)?;
+            files::write(&file, &x509, Readers::Owner)
+                .map_err(|e| Error::new(format!("cannot keep {e}")))?;
         }
         known.insert(instance, Known::Ready(credentials.clone()));
         Ok(credentials)

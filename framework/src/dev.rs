@@ -90,6 +90,6 @@ async fn dev(app: &App, args: Dev) -> Result<(), String> {
     // The controller's flow ends on Ctrl-C; SIGTERM (a service manager, `kill`) ends it too.
     tokio::select! {
         done = dev => done.map_err(|e| e.to_string()),
-        () = crate::serve::shutdown() => Ok(()),
+        () = aps_server::shutdown_signal() => Ok(()),
     }
 }

@@ -50,7 +50,6 @@
 //! * `testkit` (with the `dev` feature): a real controller inside your tests.
 #![warn(missing_docs)]
 
-mod accept;
 mod app;
 mod cli;
 mod client;
@@ -59,10 +58,8 @@ mod credentials;
 #[cfg(feature = "dev")]
 mod dev;
 mod error;
-mod files;
 mod limits;
 mod outcome;
-mod peer;
 mod provisionable;
 mod registry;
 mod routes;
@@ -76,6 +73,7 @@ mod trace;
 pub use app::{App, DEFAULT_BODY_LIMIT};
 pub use aps_protocol as protocol;
 pub use aps_protocol::{Aps, Phase, Resource, Status};
+pub use aps_server::TlsError;
 pub use async_trait::async_trait;
 /// The HTTP status an [`Error`] answers with (re-exported from `http`).
 pub use axum::http::StatusCode;
@@ -86,7 +84,7 @@ pub use error::{Error, Result};
 pub use limits::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT};
 pub use outcome::Outcome;
 pub use provisionable::Provisionable;
-pub use tls::{Tls, TlsError};
+pub use tls::Tls;
 
 /// Registers a resource type, so [`app!`] and [`App::registered`] serve it.
 ///

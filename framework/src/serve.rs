@@ -1,6 +1,7 @@
 //! Serving an application over HTTP or HTTPS until the process is told to stop.
 //!
-//! Both go through one hyper server with the protections a public endpoint needs: a client has
+//! Both go through the hyper server of `aps-server` (the controller runs the same) with the
+//! protections a public endpoint needs: a client has
 //! [`App::header_read_timeout`] to finish the TLS handshake and to send its request head, a
 //! connection with no request in flight is closed once nothing has crossed it for that long
 //! (HTTP/1 or HTTP/2 alike), the bytes read for a head are bounded (the router answers heads over
@@ -10,14 +11,9 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
+use aps_server::Limits;
 use axum::Router;
-use axum_server::accept::DefaultAcceptor;
-use axum_server::tls_rustls::RustlsConfig;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
 
-use crate::accept::{IdleLimit, LONGEST_IDLE, count_in_flight};
-use crate::peer::PeerAcceptor;
 use crate::{App, Tls};
 
 /// How long requests in flight may take to finish once the process is told to stop.
@@ -89,33 +85,19 @@ impl App {
         if !problems.is_empty() {
             return Err(std::io::Error::other(problems.join("; ")));
         }
-        listener.set_nonblocking(true)?;
         let handle = axum_server::Handle::new();
         let stopping = handle.clone();
         tokio::spawn(async move {
-            shutdown().await;
+            aps_server::shutdown_signal().await;
             stopping.graceful_shutdown(Some(GRACE));
         });
-        let service = self
-            .router_at(base_path)
-            .layer(axum::middleware::from_fn(count_in_flight))
-            .into_make_service();
-        let limit = self.header_read_timeout.min(LONGEST_IDLE);
-        match tls {
-            Some(tls) => {
-                let acceptor = PeerAcceptor::new(RustlsConfig::from_config(tls.config));
-                let mut server =
-                    axum_server::from_tcp(listener).acceptor(IdleLimit::new(acceptor, limit));
-                protect(server.http_builder(), limit);
-                server.handle(handle).serve(service).await
-            }
-            None => {
-                let acceptor = IdleLimit::new(DefaultAcceptor, limit);
-                let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
-                protect(server.http_builder(), limit);
-                server.handle(handle).serve(service).await
-            }
-        }
+        let limits = Limits {
+            header_read_timeout: self.header_read_timeout,
+            max_head: MAX_HEAD_BUFFER,
+            max_headers: MAX_HEADERS_READ,
+        };
+        let router = self.router_at(base_path);
+        aps_server::serve(listener, router, tls.map(|tls| tls.config), limits, handle).await
     }
 }
 
@@ -136,49 +118,6 @@ pub(crate) fn base_path_problem(base_path: &str) -> Option<String> {
             crate::routes::clean(base_path)
         )
     })
-}
-
-/// Bounds what a connection may cost before a request reaches the router.
-fn protect(builder: &mut Builder<TokioExecutor>, header_read_timeout: Duration) {
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
-        .max_buf_size(MAX_HEAD_BUFFER)
-        .max_headers(MAX_HEADERS_READ);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(MAX_HEAD_BUFFER as u32)
-        .max_concurrent_streams(256)
-        // Pings find dead peers behind long requests. Only after twice the idle limit without
-        // a frame from the client, so the answers never keep an idle connection open.
-        .keep_alive_interval(header_read_timeout.saturating_mul(2));
-}
-
-/// Waits for Ctrl-C or SIGTERM.
-pub(crate) async fn shutdown() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::server::ParsedCertificate;
 
-use crate::files::write_private;
-use crate::peer::AnyClientCertificate;
+use aps_server::files::write_pair;
+use aps_server::{AnyClientCertificate, TlsError};
 
 /// A server certificate and key, ready to serve HTTPS with [`App::serve_tls`](crate::App::serve_tls).
 #[derive(Clone, Debug)]
@@ -19,52 +19,22 @@ pub struct Tls {
     cert_path: PathBuf,
 }
 
-/// Why TLS could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// A certificate or key file could not be read or written.
-    #[error("{path}: {source}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
-    },
-    /// A file holds no usable PEM certificate or key.
-    #[error("{path}: {what}")]
-    Pem {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        what: String,
-    },
-    /// The certificate and key do not make a valid server configuration (e.g. they do not match).
-    #[error("the certificate and key cannot be used: {0}")]
-    Rustls(#[from] rustls::Error),
-    /// A self-signed certificate could not be made.
-    #[error("cannot make a self-signed certificate: {0}")]
-    Generate(#[from] rcgen::Error),
-}
-
 impl Tls {
     /// Loads a certificate chain and its private key from PEM files.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
         let chain = CertificateDer::pem_file_iter(cert)
             .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| pem_error(cert, &e))?;
+            .map_err(|e| TlsError::pem(cert, e))?;
         if chain.is_empty() {
-            return Err(TlsError::Pem {
-                path: cert.to_owned(),
-                what: "no CERTIFICATE block".into(),
-            });
+            return Err(TlsError::pem(cert, "no CERTIFICATE block"));
         }
-        let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_error(key, &e))?;
+        let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::pem(key, e))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         // Clients are asked for a certificate; which one may speak for an instance is decided
         // per request (see `credentials`).
         let config = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()?
-            .with_client_cert_verifier(Arc::new(AnyClientCertificate(provider)))
+            .with_client_cert_verifier(Arc::new(AnyClientCertificate::new(provider)))
             .with_single_cert(chain, key_der)?;
         Ok(Self {
             config: Arc::new(config),
@@ -82,6 +52,9 @@ impl Tls {
     /// could not verify the old one under that name anyway, and those that trusted it must be
     /// given the new one. The machine's host name alone does not replace a kept pair: a
     /// container gets a new one each time it is recreated.
+    ///
+    /// A pair is written so that a crash midway leaves a key without its certificate, which the
+    /// next start replaces: never a certificate beside a key it does not belong to.
     pub fn self_signed(dir: &Path, names: &[String]) -> Result<Self, TlsError> {
         let dir = dir.join("tls");
         let cert = dir.join("self-signed.crt");
@@ -127,9 +100,7 @@ impl Tls {
             }
         }
         let made = rcgen::generate_simple_self_signed(subject)?;
-        write_private(&key, made.signing_key.serialize_pem().as_bytes())
-            .map_err(|e| file_error(&key, e))?;
-        std::fs::write(&cert, made.cert.pem()).map_err(|e| file_error(&cert, e))?;
+        write_pair(&key, &made.signing_key, &cert, &made.cert)?;
         Self::from_pem_files(&cert, &key)
     }
 
@@ -167,20 +138,6 @@ fn covers(cert: &Path, name: &str) -> bool {
     match ParsedCertificate::try_from(&der) {
         Ok(parsed) => verify_server_name(&parsed, &name).is_ok(),
         Err(_) => true,
-    }
-}
-
-fn file_error(path: &Path, source: std::io::Error) -> TlsError {
-    TlsError::File {
-        path: path.to_owned(),
-        source,
-    }
-}
-
-fn pem_error(path: &Path, error: &rustls::pki_types::pem::Error) -> TlsError {
-    TlsError::Pem {
-        path: path.to_owned(),
-        what: error.to_string(),
     }
 }
 
@@ -253,6 +210,20 @@ mod tests {
         let second = cert_of(dir.path());
         Tls::self_signed(dir.path(), &["not a name".into(), String::new()]).unwrap();
         assert_eq!(cert_of(dir.path()), second);
+    }
+
+    #[test]
+    fn a_key_left_without_its_certificate_is_replaced_by_a_whole_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        Tls::self_signed(dir.path(), &[]).unwrap();
+        // As if a start died while replacing the pair, before the new certificate was in.
+        std::fs::remove_file(dir.path().join("tls/self-signed.crt")).unwrap();
+        Tls::self_signed(dir.path(), &[]).unwrap();
+        Tls::from_pem_files(
+            &dir.path().join("tls/self-signed.crt"),
+            &dir.path().join("tls/self-signed.key"),
+        )
+        .unwrap();
     }
 
     #[test]

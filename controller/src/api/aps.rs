@@ -6,7 +6,6 @@
 //! certificate presented must be exactly that one, else 403 (also when none is presented). On
 //! plain HTTP (development) it names itself with `APS-Instance-ID`.
 
-use aps_protocol::Status;
 use aps_protocol::headers::{self, text_of};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -15,7 +14,6 @@ use serde_json::Value;
 
 use super::Api;
 use super::error::{ApiError, Id, JsonBody};
-use crate::engine::outcome::stamp;
 use crate::serve::Peer;
 use crate::store::ResourceRow;
 
@@ -75,23 +73,15 @@ pub(crate) async fn put(
     JsonBody(changes): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let peer = peer.as_ref().map(|Extension(p)| p);
-    let mut row = owned(&api, id, peer, &headers).await?;
-    let Value::Object(mut changes) = changes else {
+    owned(&api, id, peer, &headers).await?;
+    let Value::Object(changes) = changes else {
         return Err(ApiError::bad_request(
             "The body must be a JSON object of properties",
         ));
     };
-    changes.remove("aps");
-    let status = row
-        .body
-        .pointer("/aps/status")
-        .and_then(Value::as_str)
-        .unwrap_or("aps:ready");
-    let status = Status::Other(status.to_owned());
-    if let Value::Object(body) = &mut row.body {
-        body.extend(changes);
-    }
-    stamp(&mut row.body, &status);
-    api.engine.store().put_resource(id, &row.body).await?;
-    Ok(Json(row.body))
+    // One read-modify-write, seen by an operation running on the resource; the resource may
+    // have gone since it was checked above.
+    let body = api.engine.update_resource(id, changes).await?;
+    let body = body.ok_or_else(|| ApiError::not_found(format!("There is no resource {id}")))?;
+    Ok(Json(body))
 }

@@ -64,6 +64,9 @@ impl From<OperationError> for ApiError {
         match error {
             OperationError::NotFound(message) => Self::not_found(message),
             OperationError::Invalid(message) => Self::bad_request(message),
+            OperationError::InsecureEndpoint(message) => {
+                Self::new(StatusCode::BAD_REQUEST, "InsecureEndpoint", message)
+            }
             OperationError::Busy(task) => {
                 let mut body = ErrorBody::new(
                     409,

@@ -3,8 +3,8 @@
 //!
 //! `timeout` in the body (or `Prefer: respond-async` / `Prefer: wait=N` when the body has none)
 //! chooses: `0` answers 202 with the Task at once; `-1` or nothing waits up to the server's
-//! default; `N` waits up to N seconds (at most an hour). A request that waits answers with the
-//! operation's outcome when the task ends in time, else 202 like `0`.
+//! default; `N` waits up to N seconds. Either wait is at most an hour. A request that waits
+//! answers with the operation's outcome when the task ends in time, else 202 like `0`.
 
 use std::time::Duration;
 
@@ -38,7 +38,8 @@ enum Wait {
 impl Wait {
     fn of(timeout: Option<i64>, headers: &HeaderMap, default: Duration) -> Result<Self, ApiError> {
         match timeout.or_else(|| prefer(headers)) {
-            None | Some(-1) => Ok(Self::For(default)),
+            // The server's default (`--sync-timeout`) is capped like any other wait.
+            None | Some(-1) => Ok(Self::For(default.min(MAX_WAIT))),
             Some(0) => Ok(Self::Async),
             Some(n) if n > 0 => Ok(Self::For(
                 Duration::from_secs(n.unsigned_abs()).min(MAX_WAIT),
@@ -298,6 +299,12 @@ mod tests {
             Wait::For(MAX_WAIT)
         );
         assert!(Wait::of(Some(-2), &none, default).is_err());
+        let long = Duration::from_secs(7200);
+        assert_eq!(Wait::of(None, &none, long).unwrap(), Wait::For(MAX_WAIT));
+        assert_eq!(
+            Wait::of(Some(-1), &none, long).unwrap(),
+            Wait::For(MAX_WAIT)
+        );
         let async_ = with_prefer("respond-async, wait=10");
         assert_eq!(Wait::of(None, &async_, default).unwrap(), Wait::Async);
         assert_eq!(

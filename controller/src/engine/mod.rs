@@ -10,6 +10,7 @@
 
 mod operations;
 pub(crate) mod outcome;
+mod resources;
 mod scheduler;
 mod slots;
 
@@ -18,19 +19,20 @@ use std::time::Duration;
 
 use aps_protocol::Phase;
 use http::Method;
+use serde_json::Value;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::backoff::{TimeScale, backoff};
+use crate::backoff::{TimeScale, backoff, later};
 use crate::callback::{Callbacks, owed};
 use crate::clock::Timestamp;
 use crate::endpoint::{Call, Endpoints};
 use crate::store::{ApplicationRow, ResourceChange, ResourceRow, Store, StoreError};
 use crate::task::{JsonText, Operation, Record, State, Task};
-use outcome::Applied;
+use outcome::{Applied, Context, capped};
 use slots::{Slot, Slots};
 
 pub(crate) use operations::OperationError;
@@ -122,25 +124,40 @@ impl Engine {
                 .task
                 .retry_after
                 .map(|secs| self.config.time_scale.apply(Duration::from_secs(secs)));
-            let delay = rescaled.map_or(remaining, |d| remaining.min(d));
+            let delay = capped(&record, rescaled.map_or(remaining, |d| remaining.min(d)));
             let id = record.task.id;
             self.slots.insert(record);
-            self.scheduler.at(Instant::now() + delay, id);
+            self.scheduler.at(later(Instant::now(), delay), id);
         }
         Ok(count)
     }
 
     /// Stores a new task (with its resource, and the new instance for an install) and runs it.
+    /// `expected` is the stored resource the new one was made from: when it has changed since,
+    /// nothing is stored and the answer is [`StoreError::Changed`].
     pub(crate) async fn begin(
         &self,
         record: Record,
         application: Option<&ApplicationRow>,
         resource: &ResourceRow,
+        expected: Option<&Value>,
     ) -> Result<Task, StoreError> {
-        self.store.begin(&record, application, resource).await?;
         let task = record.task.clone();
-        tracing::info!(transaction = %record.work.transaction_id, task = %task.id, "{}", task.name);
-        self.slots.insert(record);
+        let transaction = record.work.transaction_id;
+        // The slot is there before the task is stored, so an endpoint changing the resource
+        // (`PUT /aps/2`) finds it as soon as the store shows the task.
+        let slot = self.slots.insert(record);
+        let stored = {
+            let work = slot.work.lock().await;
+            self.store
+                .begin(&slot.record(&work), application, resource, expected)
+                .await
+        };
+        if let Err(error) = stored {
+            self.slots.remove(task.id);
+            return Err(error);
+        }
+        tracing::info!(%transaction, task = %task.id, "{}", task.name);
         self.scheduler.at(Instant::now(), task.id);
         Ok(task)
     }
@@ -193,12 +210,12 @@ impl Engine {
         }
         let span =
             tracing::info_span!("task", transaction = %record.work.transaction_id, task = %id);
+        let delay = capped(&record, self.config.time_scale.apply(backoff(1)));
         if let Err(error) = self.drive(&slot, record).instrument(span.clone()).await {
-            let delay = self.config.time_scale.apply(backoff(1));
             span.in_scope(
                 || tracing::error!(%error, "could not store the task's progress; retrying"),
             );
-            self.scheduler.at(Instant::now() + delay, id);
+            self.scheduler.at(later(Instant::now(), delay), id);
         }
     }
 
@@ -250,12 +267,9 @@ impl Engine {
         } else {
             Phase::Sync
         };
-        let body = match method {
-            Method::DELETE => None,
-            _ => record.work.body.as_ref().map(JsonText::value),
-        };
+        let sent = record.work.body.as_ref().map(JsonText::value);
         let call = Call {
-            body: body.as_ref(),
+            body: sent.as_ref().filter(|_| method != Method::DELETE),
             method,
             base: &record.work.endpoint,
             path,
@@ -277,9 +291,15 @@ impl Engine {
             }
             Err(error) => tracing::warn!(%phase, %error, "endpoint not reachable"),
         }
-        let scale = self.config.time_scale;
-        self.change(slot, |r| outcome::apply(r, answer, stored.as_ref(), scale))
-            .await?;
+        let context = Context {
+            stored: stored.as_ref(),
+            sent: sent.as_ref(),
+            scale: self.config.time_scale,
+        };
+        self.change(slot, |r| {
+            slot.with_kept_info(|kept| outcome::apply(r, answer, context, kept))
+        })
+        .await?;
         Ok(())
     }
 
@@ -322,7 +342,7 @@ impl Engine {
                 self.callbacks.deliver(callback);
             }
         } else if let Some(delay) = applied.next {
-            self.scheduler.at(applied_at + delay, id);
+            self.scheduler.at(later(applied_at, delay), id);
         }
         Ok(true)
     }

@@ -11,6 +11,9 @@ use crate::package::{PackageInfo, PackageModel};
 use crate::store::{ApplicationRow, ResourceRow, StoreError};
 use crate::task::{JsonText, Operation, Record, State, Task, TaskResource, Work};
 
+/// How often an operation on a stored resource is tried when the resource keeps changing.
+const ATTEMPTS: usize = 8;
+
 /// Why an operation could not start.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OperationError {
@@ -20,6 +23,9 @@ pub(crate) enum OperationError {
     /// The request is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// A TLS controller would send an instance's key to an endpoint over plain HTTP.
+    #[error("{0}")]
+    InsecureEndpoint(String),
     /// Another task is working on the resource.
     #[error("task {0} is still working on this resource")]
     Busy(Uuid),
@@ -156,6 +162,11 @@ impl Engine {
                 "endpoint must be an absolute http or https URL".into(),
             ));
         }
+        // Refused before anything is stored; the endpoint client refuses it again at the call,
+        // for installs stored before the controller switched to TLS.
+        if let Some(why) = self.endpoints.install_refusal(&endpoint) {
+            return Err(OperationError::InsecureEndpoint(why));
+        }
         let package = self.package(package_id).await?;
         let root = package.root().to_owned();
         let app = ApplicationRow {
@@ -168,7 +179,7 @@ impl Engine {
         let settings = properties(settings, "settings")?;
         let resource = self.new_resource(&app, &package, &root, app.root_id, settings)?;
         let record = self.new_record(Operation::Install, &app, &package, &resource, callback_url);
-        Ok(self.begin(record, Some(&app), &resource).await?)
+        Ok(self.begin(record, Some(&app), &resource, None).await?)
     }
 
     fn new_resource(
@@ -224,7 +235,7 @@ impl Engine {
         let properties = properties(resource, "resource")?;
         let row = self.new_resource(&app, &package, &type_id, Uuid::new_v4(), properties)?;
         let record = self.new_record(Operation::Provision, &app, &package, &row, callback_url);
-        Ok(self.begin(record, None, &row).await?)
+        Ok(self.begin(record, None, &row, None).await?)
     }
 
     /// Changes a resource's properties.
@@ -236,14 +247,12 @@ impl Engine {
     ) -> Result<Task, OperationError> {
         let callback_url = callback(callback_url)?;
         let changes = properties(changes, "resource")?;
-        let mut row = self.stored_resource(id).await?;
-        let (app, package) = self.instance(row.application_id).await?;
-        if let Value::Object(body) = &mut row.body {
-            body.extend(changes);
-        }
-        stamp(&mut row.body, &transitional(Operation::Configure));
-        let record = self.new_record(Operation::Configure, &app, &package, &row, callback_url);
-        Ok(self.begin(record, None, &row).await?)
+        self.change_stored(id, Operation::Configure, callback_url, |body| {
+            if let Value::Object(body) = body {
+                body.extend(changes.clone());
+            }
+        })
+        .await
     }
 
     /// Removes a resource.
@@ -253,10 +262,35 @@ impl Engine {
         callback_url: Option<String>,
     ) -> Result<Task, OperationError> {
         let callback_url = callback(callback_url)?;
-        let mut row = self.stored_resource(id).await?;
-        let (app, package) = self.instance(row.application_id).await?;
-        stamp(&mut row.body, &transitional(Operation::Unprovision));
-        let record = self.new_record(Operation::Unprovision, &app, &package, &row, callback_url);
-        Ok(self.begin(record, None, &row).await?)
+        self.change_stored(id, Operation::Unprovision, callback_url, |_| {})
+            .await
+    }
+
+    /// Starts an operation on a stored resource: `edit` makes the new resource from the stored
+    /// one. Read, edit and start are tried again when the resource changes in between (an
+    /// endpoint's `PUT /aps/2`), so no change is lost.
+    async fn change_stored(
+        &self,
+        id: Uuid,
+        operation: Operation,
+        callback_url: Option<String>,
+        edit: impl Fn(&mut Value),
+    ) -> Result<Task, OperationError> {
+        let (app, package) = self
+            .instance(self.stored_resource(id).await?.application_id)
+            .await?;
+        for _ in 0..ATTEMPTS {
+            let mut row = self.stored_resource(id).await?;
+            let read = row.body.clone();
+            edit(&mut row.body);
+            stamp(&mut row.body, &transitional(operation));
+            let callback_url = callback_url.clone();
+            let record = self.new_record(operation, &app, &package, &row, callback_url);
+            match self.begin(record, None, &row, Some(&read)).await {
+                Err(StoreError::Changed(_)) => continue,
+                started => return Ok(started?),
+            }
+        }
+        Err(StoreError::Changed(id).into())
     }
 }

@@ -42,26 +42,66 @@ pub(crate) fn stamp(body: &mut Value, status: &Status) {
     if !aps.is_object() {
         *aps = json!({});
     }
-    let revision = aps["revision"].as_u64().unwrap_or(0) + 1;
+    let revision = aps["revision"].as_u64().unwrap_or(0).saturating_add(1);
     aps["status"] = json!(status.as_str());
     aps["revision"] = json!(revision);
     aps["modified"] = json!(Timestamp::now().to_string());
 }
 
+/// Why part of an answer was not taken, for the output of the task it ends.
+const NOT_AN_OBJECT: &str = "its body is not a JSON object, so the controller ignored it and \
+                             kept the resource as it sent it";
+const APS_NOT_AN_OBJECT: &str =
+    "its resource's `aps` is not an object, so the controller kept its own `aps`";
+
+/// What an answer's body gives: the resource, and why something was ignored (if it was).
+struct Returned {
+    body: Option<Value>,
+    note: Option<&'static str>,
+}
+
 /// The resource the endpoint returned, with the controller's own `aps` members kept (id, type,
-/// revision): an endpoint may change properties, not identity. `None` when it sent no object.
-fn returned(reply: &Reply, ours: Option<&Value>) -> Option<Value> {
-    let mut body: Value = serde_json::from_slice(&reply.body)
-        .ok()
-        .filter(Value::is_object)?;
-    if let Some(ours) = ours.and_then(|o| o.get("aps")).and_then(Value::as_object) {
+/// revision): an endpoint may change properties, not identity. No body when it sent no object.
+fn returned(reply: &Reply, ours: Option<&Value>) -> Returned {
+    let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&reply.body) else {
+        let blank = reply.body.iter().all(u8::is_ascii_whitespace);
+        return Returned {
+            body: None,
+            note: (!blank).then_some(NOT_AN_OBJECT),
+        };
+    };
+    let mut note = None;
+    let aps = body.entry("aps").or_insert_with(|| json!({}));
+    if !aps.is_object() {
+        // `{"aps": "x"}`: whatever it is, the controller's members go in its place.
+        note = Some(APS_NOT_AN_OBJECT);
+        *aps = json!({});
+    }
+    let ours = ours.and_then(|o| o.get("aps")).and_then(Value::as_object);
+    if let (Some(aps), Some(ours)) = (aps.as_object_mut(), ours) {
         for key in ["id", "type", "revision", "subscription"] {
             if let Some(value) = ours.get(key) {
-                body["aps"][key] = value.clone();
+                aps.insert(key.to_owned(), value.clone());
             }
         }
     }
-    Some(body)
+    Returned {
+        body: Some(Value::Object(body)),
+        note,
+    }
+}
+
+/// Puts back the properties changed while a call was out (the endpoint's `PUT /aps/2` between
+/// `sent` and `now`): the answer was made from what was sent, so it does not know them.
+fn keep_changes_made_meanwhile(body: &mut Value, sent: Option<&Value>, now: Option<&Value>) {
+    let (Value::Object(body), Some(sent), Some(Value::Object(now))) = (body, sent, now) else {
+        return;
+    };
+    for (key, value) in now {
+        if key != "aps" && sent.get(key) != Some(value) {
+            body.insert(key.clone(), value.clone());
+        }
+    }
 }
 
 fn row(record: &Record, body: Value) -> ResourceChange {
@@ -75,21 +115,35 @@ fn row(record: &Record, body: Value) -> ResourceChange {
     })
 }
 
-/// Applies one answer (or transport failure) to a running task.
+/// What a step knows besides the answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// The resource as stored, when the task keeps none of its own (unprovision).
+    pub stored: Option<&'a Value>,
+    /// The resource the call sent (the task's own when the call went out).
+    pub sent: Option<&'a Value>,
+    pub scale: TimeScale,
+}
+
+/// Applies one answer (or transport failure) to a running task. `kept` holds the task's
+/// latest `APS-Info` while connection failures show in its output, to put it back after.
 pub(crate) fn apply(
     record: &mut Record,
     answer: Result<Reply, Unreachable>,
-    stored: Option<&Value>,
-    scale: TimeScale,
+    context: Context<'_>,
+    kept: &mut Option<String>,
 ) -> Applied {
-    record.task.attempts += 1;
+    record.task.attempts = record.task.attempts.saturating_add(1);
     record.task.state = State::Running;
     let operation = record.task.operation;
     let reply = match answer {
         Ok(reply) => reply,
         Err(Unreachable(why)) => {
-            record.work.failures += 1;
-            let delay = scale.apply(backoff(record.work.failures));
+            if record.work.failures == 0 {
+                *kept = record.task.output.take();
+            }
+            record.work.failures = record.work.failures.saturating_add(1);
+            let delay = capped(record, context.scale.apply(backoff(record.work.failures)));
             record.task.output = Some(format!(
                 "The endpoint could not be reached ({why}); attempt {}, trying again in {:.1} s",
                 record.task.attempts,
@@ -98,25 +152,35 @@ pub(crate) fn apply(
             return wait(record, delay, ResourceChange::Keep);
         }
     };
+    if record.work.failures > 0 {
+        // The output shows the failures; the endpoint answers again, so it is the latest
+        // APS-Info once more (after a restart only the first one, the description, is known).
+        record.task.output = kept.take().or_else(|| record.task.description.clone());
+    }
+    *kept = None;
     record.work.failures = 0;
-    let base = record
-        .work
-        .body
-        .as_ref()
-        .map(JsonText::value)
-        .or_else(|| stored.cloned());
+    if let Some(info) = &reply.info {
+        record.task.description.get_or_insert_with(|| info.clone());
+        record.task.output = Some(info.clone());
+    }
+    let current = record.work.body.as_ref().map(JsonText::value);
+    let base = current.clone().or_else(|| context.stored.cloned());
     match reply.status {
         202 => {
             record.work.phase_async = true;
-            if let Some(info) = &reply.info {
-                record.task.description.get_or_insert_with(|| info.clone());
-                record.task.output = Some(info.clone());
-            }
             record.task.retry_after = Some(reply.retry_secs);
-            let delay = scale.apply(Duration::from_secs(reply.retry_secs));
-            let Some(mut body) = returned(&reply, base.as_ref()) else {
+            let delay = capped(
+                record,
+                context.scale.apply(Duration::from_secs(reply.retry_secs)),
+            );
+            let returned = returned(&reply, base.as_ref());
+            if let Some(note) = returned.note {
+                tracing::warn!("the endpoint answered 202, but {note}");
+            }
+            let Some(mut body) = returned.body else {
                 return wait(record, delay, ResourceChange::Keep);
             };
+            keep_changes_made_meanwhile(&mut body, context.sent, current.as_ref());
             stamp(&mut body, &transitional(operation));
             if operation != Operation::Unprovision {
                 record.work.body = Some(JsonText::new(&body));
@@ -124,17 +188,26 @@ pub(crate) fn apply(
             let change = row(record, body);
             wait(record, delay, change)
         }
-        200..=299 => {
+        status @ 200..=299 => {
+            let mut note = None;
             let change = if operation == Operation::Unprovision {
                 record.work.result = None;
                 ResourceChange::Delete(record.task.resource.id)
             } else {
-                let mut body = returned(&reply, base.as_ref()).or(base).unwrap_or_default();
+                let returned = returned(&reply, base.as_ref());
+                note = returned.note;
+                let mut body = match returned.body {
+                    Some(mut body) => {
+                        keep_changes_made_meanwhile(&mut body, context.sent, current.as_ref());
+                        body
+                    }
+                    None => base.unwrap_or_default(),
+                };
                 stamp(&mut body, &Status::Ready);
                 record.work.result = Some(body.clone());
                 row(record, body)
             };
-            let output = record.task.output.take();
+            let output = noted(record.task.output.take(), status, note);
             record.finish(State::Success, output, None);
             Applied {
                 resource: change,
@@ -150,6 +223,32 @@ pub(crate) fn apply(
             }
         }
     }
+}
+
+/// The output of a task ended by a 2xx: its latest APS-Info, and what of the answer was
+/// ignored, so a success built on a broken answer says so.
+fn noted(info: Option<String>, status: u16, note: Option<&str>) -> Option<String> {
+    let Some(note) = note else { return info };
+    Some(match info {
+        Some(info) => format!("{info} (the endpoint answered {status}, but {note})"),
+        None => format!("The endpoint answered {status}, but {note}"),
+    })
+}
+
+/// Slightly past the deadline (timers and the wall clock differ a little): a step due then
+/// finds it passed and fails the task, without calling the endpoint once more.
+const PAST_DEADLINE: Duration = Duration::from_millis(10);
+
+/// A delay cut to the time left before the task's deadline, so the deadline always gets its
+/// step however long the endpoint or the backoff asks to wait.
+pub(crate) fn capped(record: &Record, delay: Duration) -> Duration {
+    delay.min(
+        record
+            .work
+            .deadline
+            .from_now()
+            .saturating_add(PAST_DEADLINE),
+    )
 }
 
 fn wait(record: &mut Record, delay: Duration, resource: ResourceChange) -> Applied {
@@ -199,3 +298,6 @@ pub(crate) fn cancel(record: &mut Record) {
     let error = ErrorBody::new(409, "TaskCanceled", "The task was canceled by a client");
     record.finish(State::Canceled, Some(error.message.clone()), Some(error));
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,16 +8,18 @@
 //! holds it returned, so a process killed at any moment loses nothing it acknowledged, exactly
 //! as with one transaction per change; while one batch is on disk, the next one gathers.
 //!
-//! A new task that cannot start (its resource is busy, or its rows are refused) rolls back its
-//! own savepoint and leaves the rest of its batch alone. A saved change fails only when the
-//! database does; then the transaction is rolled back and every change of the batch gets the
-//! error (the engine retries its steps after a backoff).
+//! A new task that cannot start (its resource is busy, or changed since the resource it starts
+//! from was read, or its rows are refused) rolls back its own savepoint and leaves the rest of
+//! its batch alone. A saved change fails only when the database does; then the transaction is
+//! rolled back and every change of the batch gets the error (the engine retries its steps after
+//! a backoff).
 //!
 //! The SQL text of each change is rendered by its caller before it is queued, so the JSON work
 //! runs on the callers' threads and the loop only talks to SQLite.
 
 use std::sync::Arc;
 
+use serde_json::Value;
 use sqlx::{Acquire, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -78,6 +80,8 @@ pub(super) enum Change {
         task: TaskText,
         application: Option<ApplicationText>,
         resource: ResourceText,
+        /// The stored body the new resource was made from, which must still be the stored one.
+        expected: Option<Value>,
     },
     /// A task's new state, with its resource change and the callback it owes.
     Save {
@@ -182,6 +186,7 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
             task,
             application,
             resource,
+            expected,
         } => {
             let busy: Option<(String,)> = sqlx::query_as(&format!(
                 "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
@@ -191,6 +196,21 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
             .await?;
             if let Some((id,)) = busy {
                 return Err(StoreError::Busy(uuid(&id)?));
+            }
+            if let Some(expected) = expected {
+                // Compare and swap: a change made since the read (`PUT /aps/2`, a removal)
+                // is not overwritten; the caller reads again.
+                let stored: Option<(String,)> =
+                    sqlx::query_as("SELECT body FROM resources WHERE id = ?")
+                        .bind(&resource.id)
+                        .fetch_optional(&mut *db)
+                        .await?;
+                let same = stored.is_some_and(|(text,)| {
+                    serde_json::from_str::<Value>(&text).is_ok_and(|v| v == *expected)
+                });
+                if !same {
+                    return Err(StoreError::Changed(uuid(&resource.id)?));
+                }
             }
             if let Some(app) = application {
                 sqlx::query(

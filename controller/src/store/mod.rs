@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::clock::Timestamp;
 use crate::package::PackageModel;
+use crate::task::Record;
 
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
@@ -47,6 +48,10 @@ pub enum StoreError {
     /// The resource has an unfinished task.
     #[error("task {0} is still working on this resource")]
     Busy(Uuid),
+    /// The resource changed (or went) since it was read, so a change made from it was not
+    /// stored; read it again.
+    #[error("resource {0} changed meanwhile; try again")]
+    Changed(Uuid),
     /// The transaction that held the change did not commit (the whole batch failed).
     #[error("database commit: {0}")]
     Commit(String),
@@ -248,14 +253,53 @@ impl Store {
         rows.iter().map(resource_row).collect()
     }
 
-    /// Replaces a resource's JSON (the application changed its own properties).
-    pub(crate) async fn put_resource(&self, id: Uuid, body: &Value) -> Result<(), StoreError> {
+    /// Changes a resource's JSON in one transaction (read, `edit`, write), with the record of
+    /// the task `edit` answers, if any; answers the new JSON, or `None` when there is no such
+    /// resource. `task` is the resource's unfinished task as the caller knows it: when the
+    /// stored one is another (or there is one after all), nothing changes and the answer is
+    /// [`StoreError::Changed`].
+    pub(crate) async fn update_resource(
+        &self,
+        resource: Uuid,
+        task: Option<Uuid>,
+        edit: impl FnOnce(&mut Value) -> Option<Record>,
+    ) -> Result<Option<Value>, StoreError> {
+        let id = resource.to_string();
+        let mut tx = self.writer.begin().await?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM resources WHERE id = ?")
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((text,)) = row else {
+            return Ok(None);
+        };
+        let running: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM tasks WHERE resource_id = ? AND {} LIMIT 1",
+            tasks::UNFINISHED
+        ))
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if running.map(|(t,)| uuid(&t)).transpose()? != task {
+            return Err(StoreError::Changed(resource));
+        }
+        let mut body = json(&text)?;
+        let task = edit(&mut body).map(|r| tasks::task_text(&r)).transpose()?;
         sqlx::query("UPDATE resources SET body = ? WHERE id = ?")
             .bind(body.to_string())
-            .bind(id.to_string())
-            .execute(&self.writer)
+            .bind(&id)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        if let Some(task) = task {
+            sqlx::query("UPDATE tasks SET state = ?, record = ? WHERE id = ?")
+                .bind(task.state)
+                .bind(&task.record)
+                .bind(&task.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(body))
     }
 }
 

@@ -3,6 +3,7 @@
 //! A task's change, the resource change it brings and the callback it owes are written in one
 //! transaction: a callback is owed exactly when the task has ended, even across a crash.
 
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
@@ -53,12 +54,15 @@ fn record_of(text: &str) -> Result<Record, StoreError> {
 
 impl Store {
     /// Starts an operation: stores its new task and resource (and, for an install, the new
-    /// application instance), unless another task is still working on that resource.
+    /// application instance), unless another task is still working on that resource
+    /// ([`StoreError::Busy`]) or the resource is no longer `expected`, the body the new one was
+    /// made from ([`StoreError::Changed`]).
     pub(crate) async fn begin(
         &self,
         record: &Record,
         application: Option<&ApplicationRow>,
         resource: &ResourceRow,
+        expected: Option<&Value>,
     ) -> Result<(), StoreError> {
         let application = application.map(|app| ApplicationText {
             id: app.id.to_string(),
@@ -72,6 +76,7 @@ impl Store {
             task: task_text(record)?,
             application,
             resource: resource_text(resource),
+            expected: expected.cloned(),
         };
         self.committer.commit(change).await
     }
@@ -103,6 +108,20 @@ impl Store {
             callback,
         };
         self.committer.commit(change).await
+    }
+
+    /// The unfinished task of a resource, if it has one.
+    pub(crate) async fn unfinished_task_of(
+        &self,
+        resource: Uuid,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
+        ))
+        .bind(resource.to_string())
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|(id,)| uuid(&id)).transpose()
     }
 
     /// A task with its work record.
@@ -186,7 +205,7 @@ impl Store {
     }
 }
 
-fn task_text(record: &Record) -> Result<TaskText, StoreError> {
+pub(super) fn task_text(record: &Record) -> Result<TaskText, StoreError> {
     Ok(TaskText {
         id: record.task.id.to_string(),
         state: record.task.state.as_str(),
@@ -205,153 +224,4 @@ fn resource_text(row: &ResourceRow) -> ResourceText {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::package::PackageModel;
-
-    fn record(resource: Uuid, app: Uuid) -> Record {
-        let id = Uuid::new_v4();
-        let now = Timestamp::now().to_string();
-        serde_json::from_value(json!({
-            "task": {
-                "id": id, "name": "Provisioning \"thing\" for APS application t", "operation": "provision",
-                "application": app,
-                "resource": {"id": resource, "type": "http://t/thing/1.0", "service": "thing", "href": "/"},
-                "state": "queued", "description": null, "output": null, "attempts": 0, "nextCheck": null,
-                "retryAfter": null, "creationTime": now, "lastModified": now, "completionTime": null,
-                "revision": 1, "error": null, "statusURI": "/s", "resultURI": "/r"
-            },
-            "work": {
-                "transaction_id": Uuid::new_v4(), "phase_async": false, "endpoint": "http://e",
-                "body": null, "failures": 0, "deadline": now, "callback_url": "http://cb/?t=1", "result": null
-            }
-        }))
-        .unwrap()
-    }
-
-    /// A store on a fresh file, with a package and an application instance (not yet stored).
-    async fn fixture(dir: &tempfile::TempDir) -> (String, Store, ApplicationRow) {
-        let url = format!("sqlite://{}", dir.path().join("s.db").display());
-        let store = Store::open(&url).await.unwrap();
-        let package = Uuid::new_v4();
-        let model = PackageModel {
-            meta: aps_protocol::AppMeta {
-                id: "i".into(),
-                name: "t".into(),
-                version: "1".into(),
-                release: "1".into(),
-                ..Default::default()
-            },
-            schemas: vec![],
-        };
-        store.insert_package(package, &model).await.unwrap();
-        let app = ApplicationRow {
-            id: Uuid::new_v4(),
-            package_id: package,
-            endpoint: "http://e".into(),
-            settings: json!({}),
-            root_id: Uuid::new_v4(),
-        };
-        (url, store, app)
-    }
-
-    fn resource(app: &ApplicationRow) -> ResourceRow {
-        ResourceRow {
-            id: Uuid::new_v4(),
-            application_id: app.id,
-            service: "thing".into(),
-            type_id: "http://t/thing/1.0".into(),
-            body: json!({"aps": {}}),
-        }
-    }
-
-    #[tokio::test]
-    async fn state_survives_reopening_the_file_and_one_task_per_resource() {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, store, app) = fixture(&dir).await;
-        let resource = resource(&app);
-        let first = record(resource.id, app.id);
-        store.begin(&first, Some(&app), &resource).await.unwrap();
-        let second = record(resource.id, app.id);
-        match store.begin(&second, None, &resource).await {
-            Err(StoreError::Busy(task)) => assert_eq!(task, first.task.id),
-            other => panic!("expected Busy, got {other:?}"),
-        }
-        let mut ended = first.clone();
-        ended.finish(State::Success, None, None);
-        let owed = crate::callback::owed(&ended.task, "http://cb/?t=1");
-        store
-            .save(&ended, &ResourceChange::Delete(resource.id), Some(&owed))
-            .await
-            .unwrap();
-        drop(store);
-
-        let store = Store::open(&url).await.unwrap();
-        assert!(store.unfinished().await.unwrap().is_empty());
-        assert_eq!(store.task(first.task.id).await.unwrap(), Some(ended));
-        assert_eq!(store.pending_callbacks().await.unwrap(), vec![owed.clone()]);
-        assert!(store.resource(resource.id).await.unwrap().is_none());
-        assert_eq!(
-            store
-                .package(app.package_id)
-                .await
-                .unwrap()
-                .unwrap()
-                .meta
-                .name,
-            "t"
-        );
-        store.callback_done(&owed.id).await.unwrap();
-        assert!(store.pending_callbacks().await.unwrap().is_empty());
-        assert_eq!(store.setting_or_insert("k", "a").await.unwrap(), "a");
-        assert_eq!(store.setting_or_insert("k", "b").await.unwrap(), "a");
-    }
-
-    #[tokio::test]
-    async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, store, app) = fixture(&dir).await;
-        let taken = resource(&app);
-        let first = record(taken.id, app.id);
-        store.begin(&first, Some(&app), &taken).await.unwrap();
-        let starts: Vec<_> = (0..40)
-            .map(|i| {
-                let (store, app) = (store.clone(), app.clone());
-                let row = if i == 20 {
-                    taken.clone()
-                } else {
-                    resource(&app)
-                };
-                tokio::spawn(async move {
-                    let mut task = record(row.id, app.id);
-                    store.begin(&task, None, &row).await?;
-                    task.task.state = State::Running;
-                    task.touch();
-                    store.save(&task, &ResourceChange::Keep, None).await
-                })
-            })
-            .collect();
-        let mut busy = 0;
-        for start in starts {
-            match start.await.unwrap() {
-                Ok(()) => {}
-                Err(StoreError::Busy(task)) => {
-                    assert_eq!(task, first.task.id);
-                    busy += 1;
-                }
-                Err(other) => panic!("unexpected {other}"),
-            }
-        }
-        assert_eq!(busy, 1);
-        assert_eq!(store.stats().task_writes, 1 + 39 * 2);
-        drop(store);
-
-        let store = Store::open(&url).await.unwrap();
-        let unfinished = store.unfinished().await.unwrap();
-        assert_eq!(unfinished.len(), 40);
-        let running = unfinished.iter().filter(|r| r.task.state == State::Running);
-        assert_eq!(running.count(), 39);
-    }
-}
+mod tests;

@@ -37,6 +37,143 @@ pub async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
+/// Serves a router over https on a loopback port, with a self-signed certificate for
+/// `localhost` and no client certificate asked for; answers its base URL.
+pub async fn serve_https(router: Router) -> String {
+    use rustls::pki_types::pem::PemObject;
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(
+        made.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![made.cert.der().clone()], key)
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+    tokio::spawn(axum_server::from_tcp_rustls(listener, tls).serve(router.into_make_service()));
+    format!("https://localhost:{port}")
+}
+
+/// The `aps-controller` binary running as a child, its standard output and error collected.
+pub struct Binary {
+    child: std::process::Child,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Binary {
+    /// Runs `aps-controller` with `args` in `dir`, with `env` added and every
+    /// `APS_CONTROLLER_*` variable of the test's own environment removed.
+    pub fn start(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::process::{Command, Stdio};
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aps-controller"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("APS_CONTROLLER_") {
+                command.env_remove(key);
+            }
+        }
+        let mut child = command
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = collect(child.stdout.take().unwrap());
+        let stderr = collect(child.stderr.take().unwrap());
+        Self {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Standard output so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Standard error so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the controller says where it listens; answers that URL.
+    pub async fn listening(&mut self) -> String {
+        const SAID: &str = "aps-controller listening on ";
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(line) = self.stdout().lines().find(|l| l.starts_with(SAID)) {
+                return line[SAID.len()..].trim().to_owned();
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the controller exited {status}: {}", self.stderr());
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "the controller did not come up: {}",
+                self.stderr()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the process ends by itself; answers its exit status.
+    pub async fn exit(&mut self) -> std::process::ExitStatus {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the readers take in the last of the output.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "the controller kept running"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Kills the process; answers everything it wrote (standard output, then error).
+    pub async fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.exit().await;
+        format!("{}{}", self.stdout(), self.stderr())
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let text = Arc::new(Mutex::new(Vec::new()));
+    let to = text.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = from.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            to.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    text
+}
+
 /// Serves a router on a given address.
 pub async fn serve_at(addr: SocketAddr, router: Router) {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();

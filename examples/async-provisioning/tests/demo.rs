@@ -272,7 +272,10 @@ async fn with_no_command_the_binary_serves_with_its_settings_from_the_environmen
 
 #[test]
 fn serve_listens_on_loopback_port_8080_unless_told_otherwise() {
-    let output = Command::new(DEMO).args(["serve", "--help"]).output().unwrap();
+    let output = Command::new(DEMO)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     assert!(
         help.contains("[env: APS_LISTEN=] [default: 127.0.0.1:8080]"),

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use aps_controller::{Client, Controller, Secret, Task};
+use aps_controller::{Client, Controller, MAX_SCALE, MIN_SCALE, Secret, Task};
+use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -113,8 +114,8 @@ struct Serve {
         default_value = "sqlite://aps-controller.db"
     )]
     db: String,
-    /// Divides every recheck delay (for demos and tests).
-    #[arg(long, env = "APS_CONTROLLER_TIME_SCALE", default_value_t = 1.0)]
+    /// Divides every recheck delay (for demos and tests): from 0.001 to 1e9, 1 is real time.
+    #[arg(long, env = "APS_CONTROLLER_TIME_SCALE", default_value_t = 1.0, value_parser = time_scale)]
     time_scale: f64,
     /// What `timeout: -1` waits, in seconds.
     #[arg(long, env = "APS_CONTROLLER_SYNC_TIMEOUT", default_value_t = 30)]
@@ -128,12 +129,22 @@ struct Serve {
     /// Where the certificates are kept (`tls/`); default: the database's directory.
     #[arg(long, env = "APS_CONTROLLER_DATA_DIR")]
     data_dir: Option<std::path::PathBuf>,
-    /// Serve the API over TLS with the controller's certificate (else plain HTTP, for
-    /// development).
-    #[arg(long, env = "APS_CONTROLLER_TLS")]
+    /// Serve the API over TLS with the controller's certificate; this or --insecure-http is
+    /// required.
+    #[arg(long, env = "APS_CONTROLLER_TLS", value_parser = FalseyValueParser::new())]
     tls: bool,
-    /// Another name for the controller's certificate (used when it is first made).
-    #[arg(long = "tls-name", value_name = "NAME")]
+    /// Serve plain HTTP, for local development only: no TLS, and `/aps/2` believes the
+    /// caller's APS-Instance-ID, so anyone who reaches the port can act for any instance.
+    #[arg(long, env = "APS_CONTROLLER_INSECURE_HTTP", value_parser = FalseyValueParser::new())]
+    insecure_http: bool,
+    /// Another name for the controller's certificate (used when it is first made); the
+    /// environment variable takes a comma-separated list.
+    #[arg(
+        long = "tls-name",
+        value_name = "NAME",
+        env = "APS_CONTROLLER_TLS_NAME",
+        value_delimiter = ','
+    )]
     tls_names: Vec<String>,
     /// CA certificates (PEM) that https endpoints must present a certificate signed by; without
     /// it any endpoint certificate is accepted, with a warning.
@@ -152,6 +163,20 @@ struct Serve {
     /// How long a client may take to send a request head (or finish a TLS handshake).
     #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     header_read_timeout: Duration,
+}
+
+fn time_scale(text: &str) -> Result<f64, String> {
+    let scale: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (MIN_SCALE..=MAX_SCALE).contains(&scale) {
+        Ok(scale)
+    } else {
+        Err(format!(
+            "the time scale goes from {MIN_SCALE} to {MAX_SCALE} (1 is real time)"
+        ))
+    }
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -257,14 +282,30 @@ fn properties(set: &[String]) -> anyhow::Result<Map<String, Value>> {
     Ok(map)
 }
 
+/// What `serve` needs to be told: TLS, or plain HTTP on purpose. Checked here rather than with
+/// clap's groups because a flag set to `false` in the environment counts as given there.
+fn plain_http(args: &Serve) -> anyhow::Result<bool> {
+    match (args.tls, args.insecure_http) {
+        (true, false) => Ok(false),
+        (false, true) => Ok(true),
+        (true, true) => bail!("--tls and --insecure-http exclude each other: choose one"),
+        (false, false) => bail!(
+            "the controller serves its API over TLS: give --tls (its CA and certificate are \
+             made in the data directory's tls/), or --insecure-http to serve plain HTTP for \
+             local development (then /aps/2 trusts the APS-Instance-ID header)"
+        ),
+    }
+}
+
 async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
+    let plain_http = plain_http(&args)?;
     let mut builder = Controller::builder()
         .listen(args.listen)
         .database(&args.db)
         .time_scale(args.time_scale)
         .sync_timeout(Duration::from_secs(args.sync_timeout))
         .task_deadline(args.task_deadline)
-        .tls(args.tls)
+        .tls(!plain_http)
         .tls_names(args.tls_names.clone())
         .max_requests(args.max_requests)
         .max_waiting(args.max_waiting)
@@ -285,22 +326,32 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .start()
         .await
         .context("cannot start the controller")?;
-    if controller.webhook_secret_is_new() {
+    // The secret itself is never printed: under a service manager stdout ends up in the journal.
+    if let Some(path) = controller.webhook_secret_file() {
         println!(
-            "Webhook secret (shown once, kept in the database): {}",
-            controller.webhook_secret()
+            "Webhook secret made and kept in the database; a copy readable only by you: {}",
+            path.display()
         );
     }
     println!("aps-controller listening on {}", controller.url());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    // Ctrl-C or SIGTERM (a service manager's stop) ends it cleanly; so would a kill -9,
+    // since nothing acknowledged waits in memory.
+    aps_server::shutdown_signal().await;
     Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_scales_are_bounded() {
+        assert_eq!(time_scale("1000"), Ok(1000.0));
+        assert_eq!(time_scale(" 0.5 "), Ok(0.5));
+        for bad in ["0", "-1", "1e-20", "1e12", "NaN", "inf", "fast"] {
+            assert!(time_scale(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn durations_take_units() {

@@ -6,11 +6,8 @@
 //! HTTP/2 preface and then waits, would hold its connection forever. [`IdleLimit`] wraps each
 //! accepted stream and fails its reads and writes once the connection has been idle for the
 //! header-read time-out: no request in flight (counted by [`count_in_flight`], so a long request
-//! is not idleness) and no byte read or written. A client that keeps talking (even only HTTP/2
-//! pings) is not idle, just as one that keeps sending small requests is not.
-//!
-//! The controller has the same in `controller/src/serve.rs`: keep them alike.
-
+//! or a long poll is not idleness) and no byte read or written. A client that keeps talking (even
+//! only HTTP/2 pings) is not idle, just as one that keeps sending small requests is not.
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -20,12 +17,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::Request;
+use axum::middleware::AddExtension;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
-use tower_http::add_extension::AddExtension;
 
 /// The longest idle limit taken as given: past it, deadlines could overflow.
 pub(crate) const LONGEST_IDLE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
@@ -66,7 +63,8 @@ where
                 .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
             let in_flight = InFlight::new();
             let stream = Watched::new(stream, in_flight.clone(), limit);
-            Ok((stream, AddExtension::new(service, in_flight)))
+            let service = tower::Layer::layer(&axum::Extension(in_flight), service);
+            Ok((stream, service))
         })
     }
 }

@@ -1,13 +1,19 @@
 //! Who is on the other end of a TLS connection: the client certificate, handed to the router.
 //!
-//! The TLS layer asks every client for a certificate and checks that the client holds its key,
-//! but accepts any certificate (or none): whether it is *the* controller of the instance named
-//! in the request is an APS question, answered per request by [`credentials`](crate::credentials).
+//! The TLS layer asks every client for a certificate, and the server configuration's verifier
+//! decides which it accepts: the endpoint's, [`AnyClientCertificate`], takes any certificate (or
+//! none) whose key the client proves it holds; the controller's takes only those its CA signed.
+//! Either way, whose certificate it is (the controller of this instance? the instance owning
+//! this resource?) is an APS question, answered per request from the [`PeerCertificate`] that
+//! every request carries in its extensions.
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::middleware::AddExtension;
 use axum_server::accept::{Accept, DefaultAcceptor};
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use rustls::client::danger::HandshakeSignatureValid;
@@ -15,18 +21,25 @@ use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signat
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
-use tower_http::add_extension::AddExtension;
 
-/// The client certificate of the connection a request came on, when it came over TLS.
+/// The end-entity certificate the client of a TLS connection presented, or `None` when it
+/// presented none. Absent from requests that came over plain HTTP.
 #[derive(Clone, Debug)]
-pub(crate) struct PeerCertificate(pub(crate) Option<CertificateDer<'static>>);
+pub struct PeerCertificate(pub Option<CertificateDer<'static>>);
 
-/// Asks for a client certificate and verifies the client's proof of its key, whatever the
-/// certificate.
+/// A client certificate verifier that asks for a certificate and verifies the client's proof of
+/// its key, whatever the certificate (and lets clients without one in).
 #[derive(Debug)]
-pub(crate) struct AnyClientCertificate(pub(crate) Arc<CryptoProvider>);
+pub struct AnyClientCertificate(Arc<CryptoProvider>);
+
+impl AnyClientCertificate {
+    /// Verifies signatures with `provider`'s algorithms.
+    pub fn new(provider: Arc<CryptoProvider>) -> Self {
+        Self(provider)
+    }
+}
 
 impl ClientCertVerifier for AnyClientCertificate {
     fn offer_client_auth(&self) -> bool {
@@ -88,32 +101,37 @@ impl ClientCertVerifier for AnyClientCertificate {
 pub(crate) struct PeerAcceptor(RustlsAcceptor<DefaultAcceptor>);
 
 impl PeerAcceptor {
-    pub(crate) fn new(config: RustlsConfig) -> Self {
-        Self(RustlsAcceptor::new(config))
+    /// Serves with `config`; a client has `handshake_timeout` to finish the handshake.
+    pub(crate) fn new(config: Arc<rustls::ServerConfig>, handshake_timeout: Duration) -> Self {
+        let tls = RustlsAcceptor::new(RustlsConfig::from_config(config));
+        Self(tls.handshake_timeout(handshake_timeout))
     }
 }
 
-type Accepted<S> = std::io::Result<(TlsStream<TcpStream>, AddExtension<S, PeerCertificate>)>;
+type Accepted<I, S> = io::Result<(TlsStream<I>, AddExtension<S, PeerCertificate>)>;
 
-impl<S: Send + 'static> Accept<TcpStream, S> for PeerAcceptor {
-    type Stream = TlsStream<TcpStream>;
+impl<I, S> Accept<I, S> for PeerAcceptor
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Send + 'static,
+{
+    type Stream = TlsStream<I>;
     type Service = AddExtension<S, PeerCertificate>;
-    type Future = Pin<Box<dyn Future<Output = Accepted<S>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Accepted<I, S>> + Send>>;
 
-    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let tls = self.0.clone();
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        let handshake = self.0.accept(stream, service);
         Box::pin(async move {
-            let (stream, service) = tls.accept(stream, service).await?;
-            let certificate = stream
+            let (stream, service) = handshake.await?;
+            let presented = stream
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|chain| chain.first())
-                .map(|c| c.clone().into_owned());
-            Ok((
-                stream,
-                AddExtension::new(service, PeerCertificate(certificate)),
-            ))
+                .map(|cert| cert.clone().into_owned());
+            let service =
+                tower::Layer::layer(&axum::Extension(PeerCertificate(presented)), service);
+            Ok((stream, service))
         })
     }
 }

@@ -1,0 +1,48 @@
+//! What a connection may cost before a request reaches the router: hyper's own limits.
+
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+
+use crate::idle::LONGEST_IDLE;
+
+/// The limits [`serve`](crate::serve) holds every connection to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client may take to finish the TLS handshake and to send a request head, and
+    /// how long a connection with no request in flight may stay silent before it is closed.
+    pub header_read_timeout: Duration,
+    /// The most bytes read for one request head (HTTP/1), or one header list (HTTP/2).
+    pub max_head: usize,
+    /// The most headers parsed in one HTTP/1 request head. hyper sizes a per-request table by
+    /// it, so keep it small (hyper's own default is 100).
+    pub max_headers: usize,
+}
+
+impl Limits {
+    /// How long a connection may sit idle: the header-read time-out, clamped so that deadlines
+    /// counted from now cannot overflow.
+    pub(crate) fn idle(&self) -> Duration {
+        self.header_read_timeout.min(LONGEST_IDLE)
+    }
+
+    /// Sets the limits on hyper's builder.
+    pub(crate) fn protect(&self, builder: &mut Builder<TokioExecutor>) {
+        let idle = self.idle();
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(idle)
+            .max_buf_size(self.max_head)
+            .max_headers(self.max_headers);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(self.max_head).unwrap_or(u32::MAX))
+            .max_concurrent_streams(256)
+            // Pings find dead peers behind long requests. Only after twice the idle limit without
+            // a frame from the client, so the answers never keep an idle connection open.
+            .keep_alive_interval(idle.saturating_mul(2));
+    }
+}

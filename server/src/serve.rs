@@ -1,0 +1,41 @@
+//! One hyper server for an axum router, plain or over TLS, with the edge's protections.
+
+use std::io;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use axum::Router;
+use axum_server::Handle;
+use axum_server::accept::DefaultAcceptor;
+
+use crate::Limits;
+use crate::idle::{IdleLimit, count_in_flight};
+use crate::peer::PeerAcceptor;
+
+/// Serves `router` on `listener` until `handle` stops it: over TLS with `tls` (every request
+/// then carries a [`PeerCertificate`](crate::PeerCertificate)), else over plain HTTP; every
+/// connection held to `limits`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: Limits,
+    handle: Handle,
+) -> io::Result<()> {
+    let idle = limits.idle();
+    let service = router
+        .layer(axum::middleware::from_fn(count_in_flight))
+        .into_make_service();
+    let mut server = axum_server::from_tcp(listener).handle(handle);
+    limits.protect(server.http_builder());
+    match tls {
+        Some(config) => {
+            let acceptor = IdleLimit::new(PeerAcceptor::new(config, idle), idle);
+            server.acceptor(acceptor).serve(service).await
+        }
+        None => {
+            let acceptor = IdleLimit::new(DefaultAcceptor, idle);
+            server.acceptor(acceptor).serve(service).await
+        }
+    }
+}
