@@ -245,3 +245,73 @@ async fn no_secret_reaches_the_logs() {
         assert!(!logged.contains(hidden), "`{hidden}` was logged: {logged}");
     }
 }
+
+#[tokio::test]
+async fn install_configure_and_unprovision_tasks_end_with_a_signed_callback() {
+    let (c, _) = common::scripted().await;
+    let receiver = Receiver::default();
+    let hook = format!("{}/hook", serve(receiver.router()).await);
+    let client = c.client();
+    let package = common::upload(&c.controller().url()).await;
+    let endpoint = serve(Scripted::default().router()).await;
+    let plan = json!(["accept", "done"]);
+    let mut tasks = vec![];
+
+    let install = json!({"package": package["id"], "endpoint": endpoint, "settings": {"plan": plan},
+        "timeout": 0, "callbackURL": format!("{hook}?op=install")});
+    let answer = client
+        .send(Method::POST, "/api/v1/applications", Some(&install))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    tasks.push(("install", answer.body["id"].clone()));
+    let app = client
+        .wait(answer.body["id"].as_str().unwrap().parse().unwrap(), |_| {})
+        .await
+        .unwrap()
+        .application;
+
+    let resource = json!({"application": app, "resource": {"aps": {"type": THING}, "plan": plan}});
+    let answer = client
+        .send(Method::POST, "/api/v1/resources", Some(&resource))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let href = format!(
+        "/api/v1/resources/{}",
+        answer.body["aps"]["id"].as_str().unwrap()
+    );
+    for (operation, method, body) in [
+        ("configure", Method::PUT, json!({"resource": {"size": 2}})),
+        ("unprovision", Method::DELETE, json!({})),
+    ] {
+        let mut body = body;
+        body["timeout"] = json!(0);
+        body["callbackURL"] = json!(format!("{hook}?op={operation}"));
+        let answer = client.send(method, &href, Some(&body)).await.unwrap();
+        assert_eq!(answer.status, 202, "{operation}: {}", answer.body);
+        let id: uuid::Uuid = answer.body["id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(client.wait(id, |_| {}).await.unwrap().state, State::Success);
+        tasks.push((operation, answer.body["id"].clone()));
+    }
+
+    eventually(20, || receiver.deliveries().len() >= 3).await;
+    let webhook =
+        standardwebhooks::Webhook::new(&c.controller().webhook_secret().to_string()).unwrap();
+    let deliveries = receiver.deliveries();
+    for (operation, id) in tasks {
+        let query = format!("op={operation}");
+        let (headers, _, body) = deliveries
+            .iter()
+            .find(|(_, q, _)| *q == query)
+            .unwrap_or_else(|| panic!("no callback for {operation}: {deliveries:?}"));
+        webhook
+            .verify(body.as_bytes(), headers)
+            .unwrap_or_else(|e| panic!("{operation}: the signature does not verify: {e}"));
+        let task: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(task["id"], id, "{operation}");
+        assert_eq!(task["operation"], operation);
+        assert_eq!(task["state"], "success", "{operation}: {task}");
+        assert!(task["completionTime"].is_string(), "the final task: {task}");
+    }
+}

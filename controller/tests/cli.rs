@@ -7,7 +7,9 @@
 mod common;
 
 use std::process::Output;
+use std::time::{Duration, Instant};
 
+use aps_controller::Client;
 use common::{Binary, THING, scripted};
 use serde_json::Value;
 
@@ -212,5 +214,99 @@ async fn a_webhook_secret_made_on_first_start_goes_to_a_private_file_not_to_the_
     assert!(
         !file.exists(),
         "a secret is copied out only when it is made"
+    );
+}
+
+/// Provisions a `thing` whose endpoint answers 202 (recheck in 30 s) and then done, with no
+/// `timeout` (the server's default wait); answers the status, the body and how long it took.
+async fn provision_slow_thing(client: &Client, app: uuid::Uuid) -> (u16, Value, Duration) {
+    let body = serde_json::json!({"application": app,
+        "resource": {"aps": {"type": THING}, "plan": ["accept", "done"]}});
+    let started = Instant::now();
+    let answer = client
+        .send(reqwest::Method::POST, "/api/v1/resources", Some(&body))
+        .await
+        .unwrap();
+    (answer.status, answer.body, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_takes_listen_db_time_scale_and_sync_timeout_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let db = format!("sqlite://{}", state.join("ctl.db").display());
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let listen = format!("127.0.0.1:{port}");
+    let env = [
+        ("APS_CONTROLLER_INSECURE_HTTP", "true"),
+        ("APS_CONTROLLER_LISTEN", listen.as_str()),
+        ("APS_CONTROLLER_DB", db.as_str()),
+        ("APS_CONTROLLER_TIME_SCALE", "1000"),
+    ];
+    let mut serving = Binary::start(dir.path(), &["serve"], &env);
+    let url = serving.listening().await;
+    assert_eq!(url, format!("http://{listen}"), "the address asked for");
+    // Installed and provisioned through the binary: the 30 s recheck takes 30 ms at 1000.
+    let endpoint = common::serve(common::Scripted::default().router()).await;
+    let client = Client::new(&url);
+    let package = common::upload(&url).await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let install = client
+        .install(package, &endpoint, serde_json::json!({}))
+        .await
+        .unwrap();
+    let install = client.wait(install.id, |_| {}).await.unwrap();
+    assert_eq!(install.state, aps_controller::State::Success);
+    let (status, resource, _) = provision_slow_thing(&client, install.application).await;
+    assert_eq!(status, 201, "done within the 30 s default wait: {resource}");
+    assert_eq!(resource["calls"], 2);
+    let said = serving.kill().await;
+    assert!(
+        said.contains("time scale 1000"),
+        "a time scale other than 1 is announced at start-up: {said}"
+    );
+    assert!(state.join("ctl.db").exists(), "the database asked for");
+    assert!(
+        state.join("webhook-secret").exists(),
+        "the data directory is the database's"
+    );
+    assert!(
+        !dir.path().join("aps-controller.db").exists(),
+        "no default database"
+    );
+
+    // Again on the same database, at real time, with a one-second default wait.
+    let env = [
+        ("APS_CONTROLLER_INSECURE_HTTP", "yes"),
+        ("APS_CONTROLLER_LISTEN", "127.0.0.1:0"),
+        ("APS_CONTROLLER_DB", db.as_str()),
+        ("APS_CONTROLLER_SYNC_TIMEOUT", "1"),
+    ];
+    let mut serving = Binary::start(dir.path(), &["serve"], &env);
+    let client = Client::new(&serving.listening().await);
+    let known = client.task(install.id).await.unwrap();
+    assert_eq!(
+        known.state,
+        aps_controller::State::Success,
+        "the same tasks"
+    );
+    let (status, task, took) = provision_slow_thing(&client, install.application).await;
+    assert_eq!(status, 202, "the recheck is 30 real seconds away: {task}");
+    assert!(took >= Duration::from_millis(900), "it waited {took:?}");
+    assert!(
+        took < Duration::from_secs(25),
+        "not the 30 s default: {took:?}"
+    );
+    assert_eq!(task["retryAfter"], 30);
+    let said = serving.kill().await;
+    assert!(
+        !said.contains("time scale"),
+        "a time scale of 1 is not announced: {said}"
     );
 }

@@ -221,3 +221,56 @@ async fn a_second_mutation_while_a_task_runs_is_409_naming_the_task() {
     let (status, _, _) = http(&c, Method::DELETE, href, None, &[]).await;
     assert_eq!(status, 409);
 }
+
+#[tokio::test]
+async fn unprovision_takes_its_timeout_and_callback_url_from_a_json_body() {
+    let (c, _) = scripted().await;
+    let receiver = common::Receiver::default();
+    let hook = format!("{}/hook?token=t", common::serve(receiver.router()).await);
+    // The endpoint accepts the DELETE once, then is done at the recheck.
+    let href = |resource: &serde_json::Value| {
+        format!(
+            "/api/v1/resources/{}",
+            resource["aps"]["id"].as_str().unwrap()
+        )
+    };
+    let (_, _, resource) = provision(&c, &["accept", "done"], json!({})).await;
+    let body = json!({"timeout": 0, "callbackURL": hook});
+    let (status, headers, task) = http(&c, Method::DELETE, &href(&resource), Some(body), &[]).await;
+    assert_eq!(status, 202, "timeout 0 in the body: {task}");
+    let id = task["id"].as_str().unwrap();
+    assert_eq!(headers["location"], format!("/api/v1/tasks/{id}").as_str());
+    assert!(headers.contains_key("retry-after"));
+    assert_eq!(task["operation"], "unprovision");
+    assert!(!task.to_string().contains("token"), "{task}");
+    let done = c.client().wait(id.parse().unwrap(), |_| {}).await.unwrap();
+    assert_eq!(done.state, aps_controller::State::Success);
+    let (status, _, _) = get(&c, &href(&resource)).await;
+    assert_eq!(status, 404);
+    // The body's callbackURL is called with the final task.
+    common::eventually(10, || !receiver.deliveries().is_empty()).await;
+    let (_, query, delivered) = receiver.deliveries().remove(0);
+    assert_eq!(query, "token=t");
+    let delivered: serde_json::Value = serde_json::from_str(&delivered).unwrap();
+    assert_eq!(delivered["id"], id);
+    assert_eq!(delivered["state"], "success");
+
+    // A body timeout that leaves time enough answers 204, even against Prefer: respond-async
+    // (the body wins) and for -1 (the server's default).
+    for (timeout, prefer) in [(json!(10), "respond-async"), (json!(-1), "wait=0")] {
+        let (_, _, resource) = provision(&c, &["accept", "done"], json!({})).await;
+        let body = json!({ "timeout": timeout });
+        let (status, _, answer) = http(
+            &c,
+            Method::DELETE,
+            &href(&resource),
+            Some(body),
+            &[("Prefer", prefer)],
+        )
+        .await;
+        assert_eq!(status, 204, "timeout {timeout}: {answer}");
+        assert_eq!(answer, serde_json::Value::Null);
+        let (status, _, _) = get(&c, &href(&resource)).await;
+        assert_eq!(status, 404);
+    }
+}

@@ -1,0 +1,135 @@
+//! Long polls as controller-api.md promises them beyond their answers: waiting costs no
+//! database work, and a poll on an ended task that does not change waits its full time.
+
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aps_controller::State;
+use common::{get, scripted};
+use serde_json::json;
+
+#[tokio::test]
+async fn waiting_long_polls_read_nothing_from_the_database() {
+    // A time scale of 0.01: the recheck is 3000 s away, so the task does not change.
+    let (c, running) = common::running(0.01).await;
+    assert_eq!(running.state, State::Running);
+    let c = std::sync::Arc::new(c);
+    let stats = || c.controller().store_stats();
+    // Let anything the provision set going settle.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = stats();
+    let poll = format!(
+        "/api/v1/tasks/{}?poll_timeout=2&since_revision={}",
+        running.id, running.revision
+    );
+    let started = Instant::now();
+    let polls: Vec<_> = (0..20)
+        .map(|_| {
+            let (c, poll) = (c.clone(), poll.clone());
+            tokio::spawn(async move { get(&c, &poll).await })
+        })
+        .collect();
+    // Half-way through the wait, and again near its end: nothing was read or written.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        polls.iter().all(|p| !p.is_finished()),
+        "a poll answered early"
+    );
+    assert_eq!(stats(), before, "while the polls wait");
+    for poll in polls {
+        let (status, _, task) = poll.await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(task["revision"], running.revision, "{task}");
+        assert_eq!(task["state"], "running");
+    }
+    assert!(started.elapsed() >= Duration::from_millis(1900));
+    assert_eq!(
+        stats(),
+        before,
+        "twenty 2 s polls on a running task cost no database work at all"
+    );
+
+    // An ended task is looked up once, then the wait reads nothing more.
+    let ended = c
+        .client()
+        .provision(c.application(), common::THING, json!({}))
+        .await
+        .unwrap();
+    let ended = c.wait(&ended).await.unwrap();
+    assert_eq!(ended.state, State::Success);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = stats();
+    let (status, _, task) = get(
+        &c,
+        &format!(
+            "/api/v1/tasks/{}?poll_timeout=2&since_revision={}",
+            ended.id, ended.revision
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(task["revision"], ended.revision);
+    let after = stats();
+    assert!(
+        after.reads <= before.reads + 1,
+        "one read to find the ended task, none while waiting: {before:?} → {after:?}"
+    );
+    assert_eq!(
+        (after.task_writes, after.commits),
+        (before.task_writes, before.commits)
+    );
+}
+
+#[tokio::test]
+async fn a_long_poll_on_an_ended_task_waits_the_full_poll_timeout() {
+    let (c, _) = scripted().await;
+    let task = c
+        .client()
+        .provision(
+            c.application(),
+            common::THING,
+            json!({"plan": ["accept", "done"]}),
+        )
+        .await
+        .unwrap();
+    let ended = c.wait(&task).await.unwrap();
+    assert_eq!(ended.state, State::Success);
+    let id = ended.id;
+    let last_modified = ended.last_modified.to_string().replace('+', "%2B");
+    // The client has seen the end (by revision or by time), or says nothing: the task will not
+    // change again, so each waits out its second and answers the task as it is.
+    let queries = [
+        format!("poll_timeout=1&since_revision={}", ended.revision),
+        format!("poll_timeout=1&last_modified={last_modified}"),
+        format!("poll_timeout=1&last_modified=%3E%3D{last_modified}"),
+        "poll_timeout=1".to_owned(),
+    ];
+    let c = std::sync::Arc::new(c);
+    let mut polls = tokio::task::JoinSet::new();
+    for query in queries {
+        let c = c.clone();
+        polls.spawn(async move {
+            let started = Instant::now();
+            let (status, _, task) = get(&c, &format!("/api/v1/tasks/{id}?{query}")).await;
+            (query, started.elapsed(), status, task)
+        });
+    }
+    for (query, took, status, task) in polls.join_all().await {
+        assert_eq!(status, 200, "{query}: {task}");
+        assert!(
+            took >= Duration::from_millis(900),
+            "{query}: answered after {took:?}"
+        );
+        assert!(took < Duration::from_secs(30), "{query}: took {took:?}");
+        assert_eq!(task["state"], "success", "{query}");
+        assert_eq!(task["revision"], ended.revision, "{query}");
+        assert_eq!(
+            task["lastModified"],
+            json!(ended.last_modified.to_string()),
+            "{query}"
+        );
+    }
+}
