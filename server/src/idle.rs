@@ -247,3 +247,6 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
