@@ -5,8 +5,8 @@
 //! time-out. So a client that connects and sends nothing, or finishes a TLS handshake or an
 //! HTTP/2 preface and then waits, would hold its connection forever. [`IdleLimit`] wraps each
 //! accepted stream and fails its reads and writes once the connection has been idle for the
-//! header-read time-out: no request in flight (counted by [`count_in_flight`], so a long request
-//! or a long poll is not idleness) and no byte read or written. A client that keeps talking (even
+//! header-read time-out: no request in flight (counted by [`Counted`], so a long request or a
+//! long poll is not idleness) and no byte read or written. A client that keeps talking (even
 //! only HTTP/2 pings) is not idle, just as one that keeps sending small requests is not.
 use std::future::Future;
 use std::io;
@@ -16,10 +16,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::Request;
-use axum::middleware::AddExtension;
-use axum::middleware::Next;
-use axum::response::Response;
 use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -41,7 +37,7 @@ impl<A> IdleLimit<A> {
     }
 }
 
-type Watching<St, Sv> = io::Result<(Watched<St>, AddExtension<Sv, InFlight>)>;
+type Watching<St, Sv> = io::Result<(Watched<St>, Counted<Sv>)>;
 
 impl<A, I, S> Accept<I, S> for IdleLimit<A>
 where
@@ -51,7 +47,7 @@ where
     A::Service: 'static,
 {
     type Stream = Watched<A::Stream>;
-    type Service = AddExtension<A::Service, InFlight>;
+    type Service = Counted<A::Service>;
     type Future = Pin<Box<dyn Future<Output = Watching<A::Stream, A::Service>> + Send>>;
 
     fn accept(&self, stream: I, service: S) -> Self::Future {
@@ -63,7 +59,10 @@ where
                 .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
             let in_flight = InFlight::new();
             let stream = Watched::new(stream, in_flight.clone(), limit);
-            let service = tower::Layer::layer(&axum::Extension(in_flight), service);
+            let service = Counted {
+                inner: service,
+                in_flight,
+            };
             Ok((stream, service))
         })
     }
@@ -119,11 +118,47 @@ impl Drop for Handling {
     }
 }
 
-/// Counts a request as in flight on its connection while the router handles it, so that a long
-/// request (nothing crossing the connection meanwhile) is not taken for an idle connection.
-pub(crate) async fn count_in_flight(request: Request, next: Next) -> Response {
-    let _handling = request.extensions().get::<InFlight>().map(InFlight::enter);
-    next.run(request).await
+/// A connection's service, counting each request as in flight while it is handled, so that a
+/// long request (nothing crossing the connection meanwhile) is not taken for idleness. It wraps
+/// the service hyper calls, so counting costs no box and no extension per request.
+#[derive(Clone)]
+pub(crate) struct Counted<S> {
+    inner: S,
+    in_flight: InFlight,
+}
+
+impl<S: tower::Service<R>, R> tower::Service<R> for Counted<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Counting<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        Counting {
+            handling: self.in_flight.enter(),
+            answer: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's answer being made; the request counts as in flight until it is ready.
+    pub(crate) struct Counting<F> {
+        #[pin]
+        answer: F,
+        handling: Handling,
+    }
+}
+
+impl<F: Future> Future for Counting<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().answer.poll(cx)
+    }
 }
 
 /// A connection's stream, failing its reads and writes once the connection has been idle for

@@ -9,7 +9,7 @@ use axum_server::Handle;
 use axum_server::accept::DefaultAcceptor;
 
 use crate::Limits;
-use crate::idle::{IdleLimit, count_in_flight};
+use crate::idle::IdleLimit;
 use crate::peer::PeerAcceptor;
 
 /// Serves `router` on `listener` until `handle` stops it: over TLS with `tls` (every request
@@ -23,9 +23,7 @@ pub async fn serve(
     handle: Handle,
 ) -> io::Result<()> {
     let idle = limits.idle();
-    let service = router
-        .layer(axum::middleware::from_fn(count_in_flight))
-        .into_make_service();
+    let service = router.into_make_service();
     let mut server = axum_server::from_tcp(listener).handle(handle);
     limits.protect(server.http_builder());
     match tls {
