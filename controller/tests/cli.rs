@@ -134,6 +134,17 @@ async fn serve_wants_tls_or_insecure_http_said_out_loud() {
 }
 
 #[tokio::test]
+async fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["serve", "--insecure-http", "--listen", "127.0.0.1:0"];
+    let mut serving = Binary::start(dir.path(), &args, &[]);
+    serving.listening().await;
+    serving.terminate();
+    let status = serving.exit().await;
+    assert!(status.success(), "{status}: {}", serving.stderr());
+}
+
+#[tokio::test]
 async fn insecure_http_from_the_environment_serves_plain_http_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let env = [

@@ -127,6 +127,15 @@ impl Binary {
         }
     }
 
+    /// Sends the process SIGTERM, as a service manager stopping it does.
+    pub fn terminate(&self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
     /// Waits until the process ends by itself; answers its exit status.
     pub async fn exit(&mut self) -> std::process::ExitStatus {
         let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
