@@ -106,6 +106,19 @@ async fn install(
         .unwrap()
 }
 
+/// A new instance, installed on `endpoint` by `controller` (a certificate of `pki`).
+async fn installed(endpoint: &Endpoint, pki: &Pki, controller: &Party) -> Uuid {
+    let instance = Uuid::new_v4();
+    let x509 = pki.x509(&pki.leaf(&instance.to_string()), controller);
+    assert_eq!(
+        install(endpoint, Some(controller), instance, x509)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    instance
+}
+
 async fn provision(endpoint: &Endpoint, as_: Option<&Party>, instance: Uuid) -> StatusCode {
     client(endpoint, as_)
         .post(format!("{}/mailbox/", endpoint.url))
@@ -335,14 +348,7 @@ async fn the_endpoint_calls_its_controller_back_with_the_instance_certificate() 
     let endpoint = endpoint(data.path()).await;
     let pki = Pki::new("controller CA");
     let controller = pki.leaf("controller");
-    let instance = Uuid::new_v4();
-    let x509 = pki.x509(&pki.leaf(&instance.to_string()), &controller);
-    assert_eq!(
-        install(&endpoint, Some(&controller), instance, x509)
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let instance = installed(&endpoint, &pki, &controller).await;
     let controller_url = controller_requiring(&pki, &controller).await;
 
     let retrieved = client(&endpoint, Some(&controller))
@@ -366,14 +372,7 @@ async fn an_uninstalled_instance_is_forgotten_with_its_credentials() {
     let endpoint = endpoint(data.path()).await;
     let pki = Pki::new("controller CA");
     let controller = pki.leaf("controller");
-    let instance = Uuid::new_v4();
-    let x509 = pki.x509(&pki.leaf(&instance.to_string()), &controller);
-    assert_eq!(
-        install(&endpoint, Some(&controller), instance, x509)
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let instance = installed(&endpoint, &pki, &controller).await;
     let kept = data.path().join(format!("instances/{instance}"));
     assert!(kept.join("x509.json").is_file());
     let controller_url = controller_requiring(&pki, &controller).await;
