@@ -187,8 +187,9 @@ impl Callbacks {
             .remove(&id);
         let Some(callback) = found else { return };
         let url = redact(&callback.url);
+        // At error level, so a warning about a failed delivery keeps its ids at any level.
         let span =
-            tracing::info_span!("callback", id = %callback.id, task = %callback.task_id, %url);
+            tracing::error_span!("callback", id = %callback.id, task = %callback.task_id, %url);
         self.try_once(callback).instrument(span).await;
     }
 

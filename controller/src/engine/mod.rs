@@ -179,7 +179,7 @@ impl Engine {
     pub(crate) async fn cancel(&self, id: Uuid) -> Result<Canceled, StoreError> {
         if let Some(slot) = self.slots.get(id) {
             let transaction = slot.work.lock().await.transaction_id;
-            let span = tracing::info_span!("task", %transaction, task = %id);
+            let span = task_span(transaction, id);
             let changed = self
                 .change(&slot, |r| {
                     outcome::cancel(r);
@@ -208,8 +208,7 @@ impl Engine {
         if record.task.state.is_terminal() {
             return;
         }
-        let span =
-            tracing::info_span!("task", transaction = %record.work.transaction_id, task = %id);
+        let span = task_span(record.work.transaction_id, id);
         let delay = capped(&record, self.config.time_scale.apply(backoff(1)));
         if let Err(error) = self.drive(&slot, record).instrument(span.clone()).await {
             span.in_scope(
@@ -346,4 +345,10 @@ impl Engine {
         }
         Ok(true)
     }
+}
+
+/// The span of a task's work: every line it logs carries the task's `APS-Transaction-ID`. At
+/// error level, so it is on whenever any line is (a warning under `RUST_LOG=warn` keeps it).
+fn task_span(transaction: Uuid, task: Uuid) -> tracing::Span {
+    tracing::error_span!("task", %transaction, %task)
 }
