@@ -12,10 +12,10 @@ use zip::write::SimpleFileOptions;
 
 pub mod http;
 
-/// The real package built by the official APS tool.
+/// The real package built by the official APS tool (`testdata/README.md` says where it is from).
 pub fn fixture() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/CloudBlue-Connect-Extension-26.0-2.app.zip");
+        .join("../testdata/CloudBlue-Connect-Extension-26.0-2.app.zip");
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
