@@ -3,9 +3,10 @@
 //! It plays the part of the APS controller (CloudBlue/Odin APS 2) towards an endpoint: it imports
 //! application packages, installs application instances, keeps resources, and drives every
 //! operation through the endpoint's sync phase and its async rechecks. Towards clients it offers
-//! the task API of `shared/docs/controller-api.md`: a `timeout` envelope, tasks with status and
-//! result URIs, long polling, and signed callbacks. Everything is stored in SQLite before it is
-//! acknowledged, so a killed controller resumes where it was.
+//! a task API: a `timeout` envelope, tasks with status and result URIs, long polling, and signed
+//! callbacks; `docs/controller-api.md` in the repository is its contract, and
+//! `docs/aps-protocol.md` describes the wire protocol towards endpoints. Everything is stored in
+//! SQLite before it is acknowledged, so a killed controller resumes where it was.
 //!
 //! How the pieces fit:
 //!
