@@ -21,7 +21,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use aps_protocol::headers::{self, Phase, text_of};
+use aps_protocol::headers::{self, Phase};
+use aps_protocol::{Accepted, ErrorBody, RetryTimeout};
 use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
@@ -32,11 +33,6 @@ use uuid::Uuid;
 
 use crate::tls::Authority;
 
-/// The delay a 202 without a usable `APS-Retry-Timeout` gets, in seconds.
-pub(crate) const DEFAULT_RETRY_SECS: u64 = 30;
-/// The longest recheck delay an endpoint gets, in seconds (a day): a longer one is taken as
-/// this, so no delay overflows and a task still gets rechecked.
-pub(crate) const MAX_RETRY_SECS: u64 = 24 * 3600;
 /// The largest answer body read from an endpoint; a longer one counts as a failed call.
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long one call may take before it counts as a connection failure.
@@ -64,8 +60,8 @@ pub(crate) struct Reply {
     pub status: u16,
     /// `APS-Info`, when sent.
     pub info: Option<String>,
-    /// `APS-Retry-Timeout` in seconds, [`DEFAULT_RETRY_SECS`] when absent or unusable.
-    pub retry_secs: u64,
+    /// `APS-Retry-Timeout`, [`RetryTimeout::DEFAULT`] when absent or unusable.
+    pub retry: RetryTimeout,
     pub body: Bytes,
 }
 
@@ -163,13 +159,9 @@ impl Endpoints {
             return None;
         }
         let why = self.install_refusal(call.base)?;
-        let error = aps_protocol::ErrorBody::new(400, "InsecureEndpoint", why);
-        Some(Reply {
-            status: 400,
-            info: None,
-            retry_secs: DEFAULT_RETRY_SECS,
-            body: Bytes::from(serde_json::to_vec(&error).unwrap_or_default()),
-        })
+        Some(Reply::from(
+            ErrorBody::new(400, "InsecureEndpoint", why).response(),
+        ))
     }
 
     /// The body of a call as sent: an install's gets the instance's credentials.
@@ -312,44 +304,29 @@ async fn in_process(
 /// The answer an endpoint is taken to have given when its body is over [`MAX_BODY`]: a broken
 /// endpoint, not a passing network fault, so the operation fails (502) instead of being retried.
 fn too_large() -> Reply {
-    let error = aps_protocol::ErrorBody::new(
+    let error = ErrorBody::new(
         502,
         "AnswerTooLarge",
         format!("The endpoint's answer is larger than {MAX_BODY} bytes"),
     );
-    Reply {
-        status: 502,
-        info: None,
-        retry_secs: DEFAULT_RETRY_SECS,
-        body: Bytes::from(serde_json::to_vec(&error).unwrap_or_default()),
-    }
+    Reply::from(error.response())
 }
 
 fn reply(status: u16, head: &HeaderMap, body: Bytes) -> Reply {
-    let info = head
-        .get(headers::INFO)
-        .map(|v| text_of(v).into_owned())
-        .filter(|s| !s.is_empty());
-    let retry_secs = head
-        .get(headers::RETRY_TIMEOUT)
-        .and_then(|v| retry_of(&text_of(v)))
-        .map_or(DEFAULT_RETRY_SECS, |s| s.clamp(1, MAX_RETRY_SECS));
+    let Accepted { info, retry } = Accepted::from_headers(head);
     Reply {
         status,
         info,
-        retry_secs,
+        retry,
         body: without_credentials(body),
     }
 }
 
-/// `APS-Retry-Timeout` in whole seconds; a number of digits too large for `u64` is as long as
-/// any, not unusable.
-fn retry_of(text: &str) -> Option<u64> {
-    let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(secs) => Some(secs),
-        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Some(u64::MAX),
-        Err(_) => None,
+impl From<http::Response<Vec<u8>>> for Reply {
+    /// An answer the controller gives in the endpoint's place.
+    fn from(response: http::Response<Vec<u8>>) -> Self {
+        let (head, body) = response.into_parts();
+        reply(head.status.as_u16(), &head.headers, Bytes::from(body))
     }
 }
 
