@@ -27,12 +27,12 @@ use tokio::net::TcpListener;
 
 use crate::Error;
 use crate::api::{self, Api};
-use crate::backoff::TimeScale;
 use crate::callback::{Callbacks, Secret};
 use crate::client::Client;
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
 use crate::package::{PackageInfo, PackageModel};
+use crate::schedule::TimeScale;
 use crate::serve::Server;
 use crate::store::{Store, StoreStats};
 use crate::tls::Authority;

@@ -1,22 +1,28 @@
-use super::*;
+use aps_protocol::headers;
+use aps_protocol::{ErrorBody, RetryTimeout};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+
+use super::Reply;
 
 #[test]
 fn an_answers_retry_timeout_is_read_by_the_protocols_rule() {
     let mut head = HeaderMap::new();
     head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static("0"));
     head.insert(headers::INFO, HeaderValue::from_static("Working"));
-    let read = reply(202, &head, Bytes::new());
+    let read = Reply::read(202, &head, Bytes::new());
     assert_eq!(read.retry, RetryTimeout::MIN);
     assert_eq!(read.info.as_deref(), Some("Working"));
     assert_eq!(
-        reply(202, &HeaderMap::new(), Bytes::new()).retry,
+        Reply::read(202, &HeaderMap::new(), Bytes::new()).retry,
         RetryTimeout::DEFAULT
     );
 }
 
 #[test]
 fn an_answer_made_in_the_endpoints_place_reads_like_one_it_sent() {
-    let read = too_large();
+    let read = Reply::too_large();
     assert_eq!(read.status, 502);
     let error = ErrorBody::from_peer(read.status, &read.body).unwrap();
     assert_eq!(error.error, "AnswerTooLarge");
@@ -25,11 +31,14 @@ fn an_answer_made_in_the_endpoints_place_reads_like_one_it_sent() {
 #[test]
 fn echoed_credentials_are_dropped() {
     let echoed = Bytes::from(r#"{"aps":{"id":"x","x509":{"self":"KEY"}},"n":1}"#);
-    let kept = reply(200, &HeaderMap::new(), echoed).body;
+    let kept = Reply::read(200, &HeaderMap::new(), echoed).body;
     let kept: Value = serde_json::from_slice(&kept).unwrap();
     assert_eq!(kept, json!({"aps": {"id": "x"}, "n": 1}));
     let plain = Bytes::from_static(b"<html>x509</html>");
-    assert_eq!(reply(500, &HeaderMap::new(), plain.clone()).body, plain);
+    assert_eq!(
+        Reply::read(500, &HeaderMap::new(), plain.clone()).body,
+        plain
+    );
 }
 
 proptest::proptest! {
@@ -52,7 +61,7 @@ proptest::proptest! {
         if echoed {
             body.extend_from_slice(br#"{"aps":{"x509":{"self":"KEY"}}}"#);
         }
-        let read = reply(status, &head, Bytes::from(body));
+        let read = Reply::read(status, &head, Bytes::from(body));
         proptest::prop_assert!((RetryTimeout::MIN..=RetryTimeout::MAX).contains(&read.retry));
         // Credentials echoed in a JSON answer never get through.
         if echoed && serde_json::from_slice::<Value>(&read.body).is_ok() {

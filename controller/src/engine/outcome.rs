@@ -10,11 +10,11 @@ use std::time::Duration;
 use aps_protocol::{ErrorBody, Status};
 use serde_json::{Value, json};
 
-use crate::backoff::{TimeScale, backoff};
-use crate::clock::Timestamp;
 use crate::endpoint::{Reply, Unreachable};
+use crate::schedule::{TimeScale, backoff};
 use crate::store::{ResourceChange, ResourceRow};
 use crate::task::{JsonText, Operation, Record, State};
+use crate::timestamp::Timestamp;
 
 /// What to store after an answer, and when to call the endpoint next.
 #[derive(Debug)]
