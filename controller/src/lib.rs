@@ -12,37 +12,38 @@
 //! * [`Controller`] (built with [`Controller::builder`]) opens the store, resumes unfinished
 //!   tasks and callbacks, and serves the API (plain HTTP, or TLS with the controller's own CA:
 //!   `tls` keeps the certificates, `serve` the connections).
-//! * `store` keeps all SQL; `engine` drives tasks (an in-memory timer heap schedules rechecks,
-//!   in-memory watch channels wake long polls); `endpoint` calls endpoints over HTTP or
-//!   in-process; `callback` delivers the outbox; `api` is the HTTP surface.
+//! * `store` keeps all SQL; `engine` drives tasks (in-memory watch channels wake long polls);
+//!   `schedule` holds the timer heap that rechecks run on, the backoff and the time scale;
+//!   `endpoint` calls endpoints over HTTP or in-process; `callback` delivers the outbox; `api`
+//!   is the HTTP surface.
 //! * [`Client`] talks to a running controller; [`dev`] is the framework's `dev` command;
 //!   [`testkit`] runs a controller inside a test.
 #![warn(missing_docs)]
 
 mod api;
-mod backoff;
 mod callback;
 mod client;
-mod clock;
 mod controller;
 pub mod dev;
 mod endpoint;
 mod engine;
 mod error;
 mod package;
+mod schedule;
 mod serve;
 mod store;
 mod task;
 pub mod testkit;
+mod timestamp;
 mod tls;
 
-pub use backoff::{MAX_SCALE, MIN_SCALE};
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};
-pub use clock::Timestamp;
 pub use controller::{Controller, ControllerBuilder};
 pub use error::Error;
 pub use package::{ModelError, PackageInfo, PackageModel, ServiceInfo};
+pub use schedule::{MAX_SCALE, MIN_SCALE};
 pub use store::{StoreError, StoreStats};
 pub use task::{Operation, State, Task, TaskResource, TaskStatus};
+pub use timestamp::Timestamp;
 pub use tls::TlsError;
