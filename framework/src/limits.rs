@@ -7,8 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aps_protocol::busy::busy;
+use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
@@ -53,15 +55,7 @@ impl Limits {
     /// The APS answer for what tower's layers refused.
     fn answer(&self, error: &BoxError) -> Response {
         if error.is::<Overloaded>() {
-            let mut busy = Error::with(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Busy",
-                "the endpoint is serving as many requests as it allows; try again shortly",
-            )
-            .into_response();
-            busy.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            busy
+            busy("endpoint").map(Body::from)
         } else if error.is::<Elapsed>() {
             Error::with(
                 StatusCode::GATEWAY_TIMEOUT,
