@@ -24,6 +24,7 @@
 //! ```
 
 use std::fmt;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -64,12 +65,10 @@ pub struct DevSession {
 /// The whole `dev` flow: [`start`], print the API URL, serve until Ctrl-C or SIGTERM.
 pub async fn run(options: DevOptions) -> Result<(), Error> {
     let session = start(options).await?;
-    println!(
-        "\nController API: {}/api/v1  (tasks: {}/api/v1/tasks)",
-        session.controller.url(),
-        session.controller.url()
-    );
-    println!("Press Ctrl-C to stop.");
+    let url = session.controller.url();
+    say(format_args!(
+        "\nController API: {url}/api/v1  (tasks: {url}/api/v1/tasks)\nPress Ctrl-C to stop."
+    ));
     aps_server::shutdown_signal().await;
     Ok(())
 }
@@ -130,7 +129,7 @@ const FRAMES: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"
 /// change is printed on a line of its own.
 pub async fn watch(client: &Client, id: Uuid) -> Result<Task, Error> {
     let mut task = client.task(id).await?;
-    println!("{}", task.name);
+    say(&task.name);
     let mut view = View::new();
     while !task.state.is_terminal() {
         view.show(&task);
@@ -173,7 +172,7 @@ impl View {
         self.describe(task);
         let line = status(task);
         if self.bar.is_hidden() {
-            println!("· {line} · {}", elapsed(self.bar.elapsed()));
+            say(format_args!("· {line} · {}", elapsed(self.bar.elapsed())));
         } else {
             self.bar.set_message(line);
         }
@@ -187,18 +186,27 @@ impl View {
         } else {
             '✘'
         };
-        println!("{mark} {} · {}", status(task), elapsed(self.bar.elapsed()));
+        say(format_args!(
+            "{mark} {} · {}",
+            status(task),
+            elapsed(self.bar.elapsed())
+        ));
     }
 
     /// Prints the description above the live line when it changes.
     fn describe(&mut self, task: &Task) {
         if let Some(description) = &task.description {
             if self.shown_description.as_ref() != Some(description) {
-                self.bar.suspend(|| println!("  {description}"));
+                self.bar.suspend(|| say(format_args!("  {description}")));
                 self.shown_description = Some(description.clone());
             }
         }
     }
+}
+
+/// Prints a line, best effort: a closed stdout must not stop the controller.
+fn say(line: impl fmt::Display) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// The state and the latest `APS-Info` of a task.
