@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::Sha256;
+use standardwebhooks::{
+    HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP, Webhook,
+};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -32,7 +33,9 @@ use crate::timestamp::Timestamp;
 pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
 const PREFIX: &str = "whsec_";
 
-/// A Standard Webhooks signing secret.
+/// A Standard Webhooks signing secret. Signing is the `standardwebhooks` crate's; reading and
+/// showing `whsec_…` stay here, as its `Webhook` takes a key without the prefix or an empty one
+/// and cannot show its key back.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
 
@@ -67,10 +70,9 @@ impl Secret {
 
     /// The `webhook-signature` value for a message.
     pub fn sign(&self, id: &str, timestamp: i64, body: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-        format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+        Webhook::from_bytes(self.0.clone())
+            .and_then(|webhook| webhook.sign(id, timestamp, body.as_bytes()))
+            .unwrap_or_else(|_| unreachable!("any key signs, and a str is UTF-8"))
     }
 }
 
@@ -199,10 +201,10 @@ impl Callbacks {
             .http
             .post(&callback.url)
             .header("content-type", "application/json")
-            .header("webhook-id", &callback.id)
-            .header("webhook-timestamp", timestamp.to_string())
+            .header(HEADER_WEBHOOK_ID, &callback.id)
+            .header(HEADER_WEBHOOK_TIMESTAMP, timestamp.to_string())
             .header(
-                "webhook-signature",
+                HEADER_WEBHOOK_SIGNATURE,
                 self.secret.sign(&callback.id, timestamp, &callback.body),
             )
             .body(callback.body.clone())

@@ -23,11 +23,13 @@
 //! # }
 //! ```
 
-use std::io::{IsTerminal, Write};
+use std::fmt;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressState, ProgressStyle};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -63,12 +65,10 @@ pub struct DevSession {
 /// The whole `dev` flow: [`start`], print the API URL, serve until Ctrl-C or SIGTERM.
 pub async fn run(options: DevOptions) -> Result<(), Error> {
     let session = start(options).await?;
-    println!(
-        "\nController API: {}/api/v1  (tasks: {}/api/v1/tasks)",
-        session.controller.url(),
-        session.controller.url()
-    );
-    println!("Press Ctrl-C to stop.");
+    let url = session.controller.url();
+    say(format_args!(
+        "\nController API: {url}/api/v1  (tasks: {url}/api/v1/tasks)\nPress Ctrl-C to stop."
+    ));
     aps_server::shutdown_signal().await;
     Ok(())
 }
@@ -120,82 +120,105 @@ fn ended_well(task: &Task) -> Result<(), Error> {
     }
 }
 
-const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/// The spinner's frames; indicatif takes the last string for a finished bar, which is cleared
+/// here instead (the ended line is printed, terminal or not).
+const FRAMES: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "·"];
 
 /// Shows a task live until it ends (long polls, so the controller does no work while it waits);
 /// answers the ended task. On a terminal, one line is redrawn with a spinner; otherwise every
 /// change is printed on a line of its own.
 pub async fn watch(client: &Client, id: Uuid) -> Result<Task, Error> {
-    let tty = std::io::stdout().is_terminal();
-    let started = Instant::now();
     let mut task = client.task(id).await?;
-    println!("{}", task.name);
-    let mut shown_description = None;
-    let mut frame = 0;
-    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    say(&task.name);
+    let mut view = View::new();
     while !task.state.is_terminal() {
-        show(
-            &task,
-            &mut shown_description,
-            started,
-            tty.then_some(SPINNER[frame % SPINNER.len()]),
-        );
-        let poll = client.poll(id, task.revision, 30);
-        tokio::pin!(poll);
-        task = loop {
-            tokio::select! {
-                next = &mut poll => break next?,
-                _ = ticker.tick(), if tty => {
-                    frame += 1;
-                    show(&task, &mut shown_description, started, Some(SPINNER[frame % SPINNER.len()]));
-                }
-            }
-        };
+        view.show(&task);
+        task = client.poll(id, task.revision, 30).await?;
     }
-    let mark = if task.state == State::Success {
-        '✔'
-    } else {
-        '✘'
-    };
-    show(&task, &mut shown_description, started, Some(mark));
-    if tty {
-        println!();
-    }
+    view.end(&task);
     Ok(task)
 }
 
-fn show(task: &Task, shown_description: &mut Option<String>, started: Instant, mark: Option<char>) {
-    let tty = std::io::stdout().is_terminal();
-    let mut out = std::io::stdout().lock();
-    if task.description.is_some() && *shown_description != task.description {
-        *shown_description = task.description.clone();
-        if tty {
-            let _ = write!(out, "\r\x1b[2K");
+/// The live line of one task: an indicatif spinner on stdout, hidden when stdout is not a
+/// terminal (then [`View::show`] prints plain lines).
+struct View {
+    bar: ProgressBar,
+    shown_description: Option<String>,
+}
+
+impl View {
+    fn new() -> Self {
+        let style = ProgressStyle::with_template("{spinner} {msg} · {elapsed}")
+            .unwrap_or_else(|_| unreachable!("the template is valid"))
+            .tick_strings(FRAMES)
+            .with_key(
+                "elapsed",
+                |state: &ProgressState, w: &mut dyn fmt::Write| {
+                    let _ = write!(w, "{}", elapsed(state.elapsed()));
+                },
+            );
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout())
+            .with_style(style)
+            // Left by an error: cleared, so the error is not printed after the spinner.
+            .with_finish(ProgressFinish::AndClear);
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Self {
+            bar,
+            shown_description: None,
         }
-        let _ = writeln!(out, "  {}", task.description.as_deref().unwrap_or_default());
     }
-    let output = match (&task.output, task.state.is_terminal()) {
-        (Some(output), _) => format!(" · {output}"),
-        (None, false) => " · waiting for the endpoint".to_owned(),
-        (None, true) => String::new(),
-    };
-    let line = format!(
-        "{} {}{output} · {:.1} s",
-        mark.unwrap_or('·'),
-        task.state.as_str(),
-        started.elapsed().as_secs_f64()
-    );
-    // Terminal output is best effort: a closed stdout must not stop the controller.
-    let _ = if tty {
-        // A line longer than the terminal wraps, and `\r` would then redraw only its last row.
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(80usize);
-        let line: String = line.chars().take(width.saturating_sub(1)).collect();
-        write!(out, "\r\x1b[2K{line}")
-    } else {
-        writeln!(out, "{line}")
-    };
-    let _ = out.flush();
+
+    fn show(&mut self, task: &Task) {
+        self.describe(task);
+        let line = status(task);
+        if self.bar.is_hidden() {
+            say(format_args!("· {line} · {}", elapsed(self.bar.elapsed())));
+        } else {
+            self.bar.set_message(line);
+        }
+    }
+
+    fn end(&mut self, task: &Task) {
+        self.describe(task);
+        self.bar.finish_and_clear();
+        let mark = if task.state == State::Success {
+            '✔'
+        } else {
+            '✘'
+        };
+        say(format_args!(
+            "{mark} {} · {}",
+            status(task),
+            elapsed(self.bar.elapsed())
+        ));
+    }
+
+    /// Prints the description above the live line when it changes.
+    fn describe(&mut self, task: &Task) {
+        if let Some(description) = &task.description {
+            if self.shown_description.as_ref() != Some(description) {
+                self.bar.suspend(|| say(format_args!("  {description}")));
+                self.shown_description = Some(description.clone());
+            }
+        }
+    }
+}
+
+/// Prints a line, best effort: a closed stdout must not stop the controller.
+fn say(line: impl fmt::Display) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// The state and the latest `APS-Info` of a task.
+fn status(task: &Task) -> String {
+    match (&task.output, task.state.is_terminal()) {
+        (Some(output), _) => format!("{} · {output}", task.state.as_str()),
+        (None, false) => format!("{} · waiting for the endpoint", task.state.as_str()),
+        (None, true) => task.state.as_str().to_owned(),
+    }
+}
+
+/// Elapsed time as a person reads it, in whole seconds (`0s`, `9s`, `1m 5s`).
+fn elapsed(elapsed: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
 }

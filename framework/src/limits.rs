@@ -1,14 +1,23 @@
 //! Load shedding and time limits: an endpoint under load answers 503 with `Retry-After` instead
 //! of queueing without bound, and no request runs forever.
+//!
+//! tower's concurrency limit, load shed and timeout do the work; this module turns their errors
+//! into APS answers and bounds the request head, for which tower has no layer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use aps_protocol::busy::busy;
+use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::error::Overloaded;
+use tower::timeout::error::Elapsed;
+use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::Error;
 
@@ -42,10 +51,52 @@ impl Limits {
             timeout,
         }
     }
+
+    /// The APS answer for what tower's layers refused.
+    fn answer(&self, error: &BoxError) -> Response {
+        if error.is::<Overloaded>() {
+            busy("endpoint").map(Body::from)
+        } else if error.is::<Elapsed>() {
+            Error::with(
+                StatusCode::GATEWAY_TIMEOUT,
+                "Timeout",
+                format!(
+                    "the operation ran longer than {}: answer Outcome::accepted and finish it in \
+                     the async phase",
+                    humantime::format_duration(self.timeout)
+                ),
+            )
+            .into_response()
+        } else {
+            Error::new(error.to_string()).into_response()
+        }
+    }
 }
 
 /// Runs a request if its head is within bounds, a slot is free, and within the time limit.
 pub(crate) async fn guard(limits: &Limits, request: Request, next: Next) -> Response {
+    if let Some(refused) = head_too_large(&request) {
+        return refused;
+    }
+    // The layers wrap `next` here rather than the router, so the request's span and its limits
+    // stay one middleware (one boxed future per request); building them costs an `Arc` clone.
+    let limited = ServiceBuilder::new()
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+            limits.slots.clone(),
+        ))
+        .timeout(limits.timeout)
+        .service(next);
+    match limited.oneshot(request).await {
+        Ok(response) => response,
+        Err(error) => limits.answer(&error),
+    }
+}
+
+/// The 431 for a head over [`MAX_HEAD`] bytes or [`MAX_HEADERS`] headers. Counted here, as tower
+/// has no such layer and hyper's own bound answers no APS error (nor applies when the router is
+/// served some other way).
+fn head_too_large(request: &Request) -> Option<Response> {
     let uri = request.uri();
     let target = uri.path_and_query().map_or(0, |p| p.as_str().len())
         + uri.authority().map_or(0, |a| a.as_str().len())
@@ -56,8 +107,8 @@ pub(crate) async fn guard(limits: &Limits, request: Request, next: Next) -> Resp
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len() + 4)
             .sum::<usize>();
-    if head > MAX_HEAD || request.headers().len() > MAX_HEADERS {
-        return Error::with(
+    (head > MAX_HEAD || request.headers().len() > MAX_HEADERS).then(|| {
+        Error::with(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "HeadersTooLarge",
             format!(
@@ -65,30 +116,6 @@ pub(crate) async fn guard(limits: &Limits, request: Request, next: Next) -> Resp
                  and headers"
             ),
         )
-        .into_response();
-    }
-    let Ok(_slot) = limits.slots.clone().try_acquire_owned() else {
-        let mut busy = Error::with(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Busy",
-            "the endpoint is serving as many requests as it allows; try again shortly",
-        )
-        .into_response();
-        busy.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return busy;
-    };
-    match tokio::time::timeout(limits.timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => Error::with(
-            StatusCode::GATEWAY_TIMEOUT,
-            "Timeout",
-            format!(
-                "the operation ran longer than {} s: answer Outcome::accepted and finish it in \
-                 the async phase",
-                limits.timeout.as_secs()
-            ),
-        )
-        .into_response(),
-    }
+        .into_response()
+    })
 }

@@ -3,10 +3,9 @@
 //! Read namespace-aware (the official build tool may bind the namespace to a prefix) and written
 //! in the exact shape that tool produces.
 
-use quick_xml::NsReader;
-use quick_xml::escape::escape;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, Writer};
 use sha2::{Digest, Sha256};
 
 use crate::PackageError;
@@ -15,7 +14,7 @@ use crate::archive::Archive;
 /// The path of the list inside a package.
 pub(crate) const PATH: &str = "APP-LIST.xml";
 /// Its namespace.
-const NAMESPACE: &[u8] = b"http://apstandard.com/ns/1";
+const NAMESPACE: &str = "http://apstandard.com/ns/1";
 
 /// One `<file>` of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,13 +47,12 @@ pub(crate) fn parse(xml: &str) -> Result<Vec<Listed>, PackageError> {
         let (ns, event) = reader
             .read_resolved_event()
             .map_err(|e| error(format!("not well-formed XML: {e}")))?;
-        let ours = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NAMESPACE);
+        let ours = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NAMESPACE.as_bytes());
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 if depth == 0 && !(ours && e.local_name().as_ref() == b"files") {
                     return Err(error(format!(
-                        "the root element must be <files xmlns=\"{}\">",
-                        String::from_utf8_lossy(NAMESPACE)
+                        "the root element must be <files xmlns=\"{NAMESPACE}\">"
                     )));
                 }
                 if depth == 1 && ours && e.local_name().as_ref() == b"file" {
@@ -108,20 +106,35 @@ fn listed(e: &BytesStart<'_>) -> Result<Listed, String> {
 
 /// Writes the list as the official build tool does, one line per file, in the given order.
 pub(crate) fn write(files: &[Listed]) -> String {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <files xmlns=\"http://apstandard.com/ns/1\">\n",
-    );
-    for file in files {
-        xml.push_str(&format!(
-            "    <file name=\"{}\" size=\"{}\" sha256=\"{}\"/>\n",
-            escape(&file.name),
-            file.size,
-            file.sha256
-        ));
-    }
-    xml.push_str("</files>\n");
-    xml
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 4);
+    write_into(&mut writer, files)
+        .unwrap_or_else(|_| unreachable!("writing into memory does not fail"));
+    let mut xml = writer.into_inner();
+    xml.push(b'\n');
+    String::from_utf8(xml).unwrap_or_else(|_| unreachable!("every part written is UTF-8"))
+}
+
+fn write_into(w: &mut Writer<Vec<u8>>, files: &[Listed]) -> std::io::Result<()> {
+    w.write_event(Event::Decl(BytesDecl::new(
+        "1.0",
+        Some("UTF-8"),
+        Some("yes"),
+    )))?;
+    w.create_element("files")
+        .with_attribute(("xmlns", NAMESPACE))
+        .write_inner_content(|w| {
+            for file in files {
+                w.create_element("file")
+                    .with_attributes([
+                        ("name", file.name.as_str()),
+                        ("size", &file.size.to_string()),
+                        ("sha256", &file.sha256),
+                    ])
+                    .write_empty()?;
+            }
+            Ok(())
+        })?;
+    Ok(())
 }
 
 /// Everything wrong between the archive and its list: files missing, unlisted, listed twice, of

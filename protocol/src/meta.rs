@@ -4,9 +4,8 @@
 //! and what the official APS build tool writes (namespace prefixes, whitespace around values,
 //! elements this crate does not model).
 
-use quick_xml::Reader;
-use quick_xml::escape::escape;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
+use quick_xml::{Reader, Writer};
 
 /// The APS 2 namespace of `APP-META.xml`.
 pub const NAMESPACE: &str = "http://aps-standard.org/ns/2";
@@ -112,57 +111,80 @@ impl AppMeta {
 
     /// Writes `APP-META.xml`.
     pub fn to_xml(&self) -> String {
-        let mut xml = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-             <application version=\"2.0\" xmlns=\"{NAMESPACE}\">\n  \
-             <id>{}</id>\n  <name>{}</name>\n  <version>{}</version>\n  <release>{}</release>\n",
-            escape(&self.id),
-            escape(&self.name),
-            escape(&self.version),
-            escape(&self.release),
-        );
-        for (tag, value) in [("vendor", &self.vendor), ("packager", &self.packager)] {
-            if let Some(value) = value {
-                xml.push_str(&format!(
-                    "  <{tag}>\n    <name>{}</name>\n  </{tag}>\n",
-                    escape(value)
-                ));
-            }
-        }
-        let summary = self.summary.as_deref().unwrap_or(&self.name);
-        xml.push_str(&format!(
-            "  <presentation>\n    <summary>{}</summary>\n",
-            escape(summary)
-        ));
-        if let Some(description) = &self.description {
-            xml.push_str(&format!(
-                "    <description>{}</description>\n",
-                escape(description)
-            ));
-        }
-        xml.push_str("  </presentation>\n");
-        for service in &self.services {
-            xml.push_str(&format!("  <service id=\"{}\">\n", escape(&service.id)));
-            if let Some(schema) = &service.schema {
-                xml.push_str(&format!("    <schema path=\"{}\"/>\n", escape(schema)));
-            }
-            if let Some(code) = &service.code {
-                xml.push_str(&format!(
-                    "    <code engine=\"{}\" path=\"{}\"/>\n",
-                    escape(&code.engine),
-                    escape(&code.path)
-                ));
-            }
-            xml.push_str("  </service>\n");
-        }
-        xml.push_str("</application>\n");
-        xml
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+        self.write(&mut writer)
+            .unwrap_or_else(|_| unreachable!("writing into memory does not fail"));
+        let mut xml = writer.into_inner();
+        xml.push(b'\n');
+        String::from_utf8(xml).unwrap_or_else(|_| unreachable!("every part written is UTF-8"))
+    }
+
+    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        w.create_element("application")
+            .with_attributes([("version", "2.0"), ("xmlns", NAMESPACE)])
+            .write_inner_content(|w| {
+                for (tag, value) in [
+                    ("id", &self.id),
+                    ("name", &self.name),
+                    ("version", &self.version),
+                    ("release", &self.release),
+                ] {
+                    text(w, tag, value)?;
+                }
+                for (tag, value) in [("vendor", &self.vendor), ("packager", &self.packager)] {
+                    if let Some(value) = value {
+                        w.create_element(tag)
+                            .write_inner_content(|w| text(w, "name", value))?;
+                    }
+                }
+                w.create_element("presentation").write_inner_content(|w| {
+                    text(w, "summary", self.summary.as_deref().unwrap_or(&self.name))?;
+                    if let Some(description) = &self.description {
+                        text(w, "description", description)?;
+                    }
+                    Ok(())
+                })?;
+                for service in &self.services {
+                    service.write(w)?;
+                }
+                Ok(())
+            })?;
+        Ok(())
     }
 
     /// The service with this id.
     pub fn service(&self, id: &str) -> Option<&ServiceMeta> {
         self.services.iter().find(|s| s.id == id)
     }
+}
+
+impl ServiceMeta {
+    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        w.create_element("service")
+            .with_attribute(("id", self.id.as_str()))
+            .write_inner_content(|w| {
+                if let Some(schema) = &self.schema {
+                    w.create_element("schema")
+                        .with_attribute(("path", schema.as_str()))
+                        .write_empty()?;
+                }
+                if let Some(code) = &self.code {
+                    w.create_element("code")
+                        .with_attributes([("engine", &*code.engine), ("path", &*code.path)])
+                        .write_empty()?;
+                }
+                Ok(())
+            })?;
+        Ok(())
+    }
+}
+
+/// Writes `<tag>value</tag>`.
+fn text(w: &mut Writer<Vec<u8>>, tag: &str, value: &str) -> std::io::Result<()> {
+    w.create_element(tag)
+        .write_text_content(BytesText::new(value))?;
+    Ok(())
 }
 
 fn local(e: &BytesStart<'_>) -> String {
@@ -254,6 +276,24 @@ mod tests {
     fn written_meta_reads_back() {
         let meta = sample();
         assert_eq!(AppMeta::parse(&meta.to_xml()).unwrap(), meta);
+        let bare = AppMeta {
+            vendor: None,
+            summary: None,
+            description: Some("Line one\nand \"two\"".into()),
+            services: vec![ServiceMeta {
+                id: "a<b".into(),
+                ..ServiceMeta::default()
+            }],
+            ..sample()
+        };
+        assert_eq!(
+            AppMeta::parse(&bare.to_xml()).unwrap(),
+            AppMeta {
+                summary: Some(bare.name.clone()),
+                ..bare
+            },
+            "the summary defaults to the name"
+        );
     }
 
     #[test]

@@ -117,13 +117,13 @@ struct Serve {
     /// Divides every recheck delay (for demos and tests): from 0.001 to 1e9, 1 is real time.
     #[arg(long, env = "APS_CONTROLLER_TIME_SCALE", default_value_t = 1.0, value_parser = time_scale)]
     time_scale: f64,
-    /// What `timeout: -1` waits, in seconds.
-    #[arg(long, env = "APS_CONTROLLER_SYNC_TIMEOUT", default_value_t = 30)]
-    sync_timeout: u64,
+    /// What `timeout: -1` waits: seconds, or a duration such as `30s` or `2m`.
+    #[arg(long, env = "APS_CONTROLLER_SYNC_TIMEOUT", default_value = "30s", value_parser = duration)]
+    sync_timeout: Duration,
     /// The Standard Webhooks secret (`whsec_…`); made and kept in the database when absent.
     #[arg(long, env = "APS_CONTROLLER_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
-    /// How long a task may run before it fails: seconds, or a number with s, m, h or d.
+    /// How long a task may run before it fails: seconds, or a duration such as `12h` or `7d`.
     #[arg(long, env = "APS_CONTROLLER_TASK_DEADLINE", default_value = "7d", value_parser = duration)]
     task_deadline: Duration,
     /// Where the certificates are kept (`tls/`); default: the database's directory.
@@ -160,7 +160,8 @@ struct Serve {
     /// waiting ones do not count against --max-requests.
     #[arg(long, env = "APS_CONTROLLER_MAX_WAITING", default_value_t = 65_536)]
     max_waiting: usize,
-    /// How long a client may take to send a request head (or finish a TLS handshake).
+    /// How long a client may take to send a request head (or finish a TLS handshake): seconds,
+    /// or a duration such as `10s`.
     #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     header_read_timeout: Duration,
 }
@@ -179,23 +180,14 @@ fn time_scale(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A duration as humantime reads it (`90s`, `15m`, `7d`, `1h 30m`), or plain seconds: humantime
+/// wants a unit, and command lines written for the seconds these flags took still work.
 fn duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration"))?;
-    let seconds = match unit.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        other => return Err(format!("unknown unit `{other}` (use s, m, h or d)")),
-    };
-    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+    match text.parse() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text).map_err(|e| format!("`{text}`: {e}")),
+    }
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -303,7 +295,7 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .listen(args.listen)
         .database(&args.db)
         .time_scale(args.time_scale)
-        .sync_timeout(Duration::from_secs(args.sync_timeout))
+        .sync_timeout(args.sync_timeout)
         .task_deadline(args.task_deadline)
         .tls(!plain_http)
         .tls_names(args.tls_names.clone())
@@ -354,12 +346,15 @@ mod tests {
     }
 
     #[test]
-    fn durations_take_units() {
+    fn durations_take_units_or_plain_seconds() {
         assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(duration(" 7d "), Ok(Duration::from_secs(7 * 86_400)));
         assert_eq!(duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(duration("soon").is_err());
-        assert!(duration("3w").is_err());
+        assert!(duration("3 parsecs").is_err());
+        assert!(duration("-5").is_err());
     }
 
     #[test]
