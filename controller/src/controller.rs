@@ -26,7 +26,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::Error;
-use crate::api::{self, Api};
+use crate::api::{self, Api, ApiLoad, Limits};
 use crate::backoff::TimeScale;
 use crate::callback::{Callbacks, Secret};
 use crate::client::Client;
@@ -34,7 +34,7 @@ use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
 use crate::package::{PackageInfo, PackageModel};
 use crate::serve::Server;
-use crate::store::{Store, StoreStats};
+use crate::store::{PausedClock, Store, StoreStats};
 use crate::tls::Authority;
 
 /// Settings of a controller to start; every one has a default.
@@ -55,6 +55,7 @@ pub struct ControllerBuilder {
     max_requests: usize,
     max_waiting: usize,
     header_read_timeout: Duration,
+    paused_clock: bool,
 }
 
 impl Default for ControllerBuilder {
@@ -75,6 +76,7 @@ impl Default for ControllerBuilder {
             max_requests: api::DEFAULT_MAX_REQUESTS,
             max_waiting: api::DEFAULT_MAX_WAITING,
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
+            paused_clock: false,
         }
     }
 }
@@ -195,6 +197,15 @@ impl ControllerBuilder {
         self
     }
 
+    /// Says the runtime's tokio clock is paused (`tokio::time::pause`, in tests): every
+    /// database call then keeps it from auto-advancing while SQLite works on its own thread,
+    /// so timers fire only when the controller waits for nothing but time. Default off;
+    /// [`PausedController`](crate::testkit::PausedController) turns it on.
+    pub fn paused_clock(mut self, paused: bool) -> Self {
+        self.paused_clock = paused;
+        self
+    }
+
     /// The data directory: the one given, else the database file's directory.
     fn resolved_data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -228,7 +239,11 @@ impl ControllerBuilder {
             }
             None => None,
         };
-        let store = Store::open(&self.database).await?;
+        let paused = PausedClock(self.paused_clock);
+        let store = {
+            let _held = paused.hold();
+            Store::open(&self.database).await?.holding(paused)
+        };
         let (secret, secret_file) = match self.webhook_secret {
             Some(secret) => (secret, None),
             None => first_secret(&store, &data_dir).await?,
@@ -266,6 +281,7 @@ impl ControllerBuilder {
                  anyone who reaches {addr} can act for any instance; for local development only"
             );
         }
+        let limits = Limits::new(self.max_requests, self.max_waiting);
         let app = api::router(
             Api {
                 engine: engine.clone(),
@@ -273,16 +289,22 @@ impl ControllerBuilder {
                 authority: authority.clone(),
                 callback_hosts: self.callback_hosts.map(Arc::new),
             },
-            self.max_requests,
-            self.max_waiting,
+            limits.clone(),
         );
         let tls = match self.tls {
             true => Some(authority.server_config()?),
             false => None,
         };
-        let server = Server::spawn(listener.into_std()?, app, tls, self.header_read_timeout);
+        let server = Server::spawn(
+            listener.into_std()?,
+            app.clone(),
+            tls,
+            self.header_read_timeout,
+        );
         Ok(Controller {
             addr,
+            router: app,
+            limits,
             url,
             authority,
             engine,
@@ -324,6 +346,8 @@ pub struct Controller {
     secret: Secret,
     secret_file: Option<PathBuf>,
     server: Server,
+    router: Router,
+    limits: Limits,
 }
 
 impl Controller {
@@ -374,6 +398,17 @@ impl Controller {
     /// Imports a package model (as the framework produces it, without a zip).
     pub async fn import(&self, model: &PackageModel) -> Result<PackageInfo, Error> {
         Ok(self.engine.import(model).await?)
+    }
+
+    /// The API's routes, to call in-process (e.g. with `tower::ServiceExt::oneshot`) as well
+    /// as over [`url`](Self::url): the same handlers, limits and engine.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// How many API requests are being served and waiting at this moment.
+    pub fn api_load(&self) -> ApiLoad {
+        self.limits.load()
     }
 
     /// What the store has done since this start: reads, task changes written, commits.

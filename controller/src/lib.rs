@@ -36,6 +36,7 @@ mod task;
 pub mod testkit;
 mod tls;
 
+pub use api::ApiLoad;
 pub use backoff::{MAX_SCALE, MIN_SCALE};
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};
