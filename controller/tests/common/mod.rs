@@ -1,33 +1,20 @@
-//! Shared pieces of the controller tests: the demo endpoint, a scripted endpoint for the cases
-//! the demo never produces (errors, odd headers, configure and unprovision), packages, and a
-//! callback receiver.
+//! Shared pieces of the controller tests: the scripted endpoint (from `aps-test-support`) on a
+//! test controller, servers, the controller's binary, packages, and a callback receiver.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use aps_controller::testkit::TestController;
 use aps_controller::{Controller, PackageModel};
-use aps_protocol::schema::{APPLICATION_TYPE, RESOURCE_TYPE};
-use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
-use axum::{Json, Router};
+use axum::routing::post;
 use serde_json::{Value, json};
 
-pub const THING: &str = "http://example.com/scripted/thing/1.0";
-
-/// The demo, in-process, with a seeded coin.
-pub fn demo(seed: u64) -> (Router, PackageModel) {
-    let app = async_provisioning::app(Some(seed));
-    let model = PackageModel::new(app.meta(), app.schemas()).expect("the demo's model is complete");
-    (app.router(), model)
-}
+pub use aps_test_support::scripted::{Scripted, THING};
 
 /// Serves a router on a loopback port; answers its base URL.
 pub async fn serve(router: Router) -> String {
@@ -187,202 +174,6 @@ fn collect(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<u8>>>
 pub async fn serve_at(addr: SocketAddr, router: Router) {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
-}
-
-/// One call the scripted endpoint saw.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: Method,
-    pub path: String,
-    pub headers: HeaderMap,
-    pub body: Value,
-    pub at: std::time::Instant,
-}
-
-/// An endpoint whose resources say what it answers: a resource's `plan` property lists the
-/// answers to successive calls of one method for it (`"accept"`, `"accept-bare"` without
-/// `APS-Retry-Timeout`, `"done"`, or an HTTP status such as `"422"` or `"500"`); without a plan
-/// every call is done at once. Unprovision reads the plan from the controller.
-#[derive(Clone, Default)]
-pub struct Scripted {
-    pub calls: Arc<Mutex<Vec<Seen>>>,
-    counts: Arc<Mutex<HashMap<(String, Method), usize>>>,
-}
-
-impl Scripted {
-    pub fn router(&self) -> Router {
-        Router::new()
-            .route("/{service}/", post(call_collection))
-            .route("/{service}/{id}", any(call_resource))
-            .with_state(self.clone())
-    }
-
-    pub fn calls(&self) -> Vec<Seen> {
-        self.calls.lock().unwrap().clone()
-    }
-
-    pub fn calls_for(&self, id: &str) -> Vec<Seen> {
-        self.calls()
-            .into_iter()
-            .filter(|c| {
-                c.body.pointer("/aps/id").and_then(Value::as_str) == Some(id)
-                    || c.path.ends_with(id)
-            })
-            .collect()
-    }
-
-    /// The package model: `app` (root) and `thing`.
-    pub fn model() -> PackageModel {
-        let schema = |id: &str, name: &str, implements: &str| -> TypeSchema {
-            serde_json::from_value(json!({
-                "apsVersion": "2.0", "id": id, "name": name, "implements": [implements],
-                "properties": {"plan": {"type": "array"}, "size": {"type": "integer", "default": 1}}
-            }))
-            .unwrap()
-        };
-        let meta = AppMeta {
-            id: "http://example.com/scripted".into(),
-            name: "scripted".into(),
-            version: "1.0".into(),
-            release: "1".into(),
-            services: ["app", "thing"]
-                .into_iter()
-                .map(|s| ServiceMeta {
-                    id: s.into(),
-                    schema: Some(format!("schemas/{s}.schema")),
-                    code: None,
-                })
-                .collect(),
-            ..AppMeta::default()
-        };
-        PackageModel::new(
-            meta,
-            vec![
-                (
-                    "app".into(),
-                    schema(
-                        "http://example.com/scripted/app/1.0",
-                        "app",
-                        APPLICATION_TYPE,
-                    ),
-                ),
-                ("thing".into(), schema(THING, "thing", RESOURCE_TYPE)),
-            ],
-        )
-        .unwrap()
-    }
-}
-
-async fn call_collection(
-    state: State<Scripted>,
-    Path(_service): Path<String>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    answer(state, method, headers, body, None).await
-}
-
-async fn call_resource(
-    state: State<Scripted>,
-    Path((_service, id)): Path<(String, String)>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    answer(state, method, headers, body, Some(id)).await
-}
-
-async fn answer(
-    State(s): State<Scripted>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-    id: Option<String>,
-) -> Response {
-    let mut resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let path = match &id {
-        Some(id) => format!("/thing/{id}"),
-        None => "/thing/".into(),
-    };
-    s.calls.lock().unwrap().push(Seen {
-        method: method.clone(),
-        path,
-        headers: headers.clone(),
-        body: resource.clone(),
-        at: std::time::Instant::now(),
-    });
-    if headers.get("aps-instance-id").is_none() || headers.get("aps-controller-uri").is_none() {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"code": 400, "error": "BadRequest", "message": "missing APS headers"})),
-        )
-            .into_response();
-    }
-    if method == Method::DELETE {
-        let uri = headers["aps-controller-uri"].to_str().unwrap().to_owned();
-        let instance = headers["aps-instance-id"].to_str().unwrap().to_owned();
-        let loaded = reqwest::Client::new()
-            .get(format!(
-                "{uri}/aps/2/resources/{}",
-                id.clone().unwrap_or_default()
-            ))
-            .header("APS-Instance-ID", instance)
-            .send()
-            .await;
-        match loaded {
-            Ok(r) if r.status().is_success() => resource = r.json().await.unwrap_or(Value::Null),
-            _ => {
-                return (
-                    StatusCode::NOT_FOUND,
-                    Json(json!({"code": 404, "error": "NotFound", "message": "cannot load"})),
-                )
-                    .into_response();
-            }
-        }
-    }
-    let key = resource
-        .pointer("/aps/id")
-        .and_then(Value::as_str)
-        .unwrap_or("?")
-        .to_owned();
-    let n = {
-        let mut counts = s.counts.lock().unwrap();
-        let n = counts.entry((key, method.clone())).or_default();
-        *n += 1;
-        *n - 1
-    };
-    let plan = resource
-        .get("plan")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let step = plan
-        .get(n)
-        .and_then(Value::as_str)
-        .unwrap_or("done")
-        .to_owned();
-    resource["calls"] = json!(n + 1);
-    match step.as_str() {
-        "accept" | "accept-bare" => {
-            let mut r = (StatusCode::ACCEPTED, Json(resource)).into_response();
-            r.headers_mut()
-                .insert("aps-info", format!("step {}", n + 1).parse().unwrap());
-            if step == "accept" {
-                r.headers_mut()
-                    .insert("aps-retry-timeout", "30".parse().unwrap());
-            }
-            r
-        }
-        "done" if method == Method::DELETE => StatusCode::NO_CONTENT.into_response(),
-        "done" if method == Method::POST => (StatusCode::CREATED, Json(resource)).into_response(),
-        "done" => (StatusCode::OK, Json(resource)).into_response(),
-        "html" => (StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response(),
-        code => {
-            let code: u16 = code.parse().unwrap();
-            (StatusCode::from_u16(code).unwrap(), Json(json!({"code": code, "error": "Scripted", "message": format!("scripted {code}")}))).into_response()
-        }
-    }
 }
 
 /// A test controller on the scripted endpoint.

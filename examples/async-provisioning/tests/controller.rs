@@ -50,6 +50,7 @@ async fn provisioning_flips_the_coin_at_30_second_rechecks_until_it_is_done() {
         "the sync call, {heads} heads, one tails"
     );
     assert!(task.error.is_none());
+    assert_eq!(task.retry_after, Some(30));
     // Each of the rechecks asked for 30 s; the test kit's time scale makes them instant.
     assert!(
         started.elapsed() < Duration::from_secs(30),
