@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use aps_controller::{Controller, State};
-use common::Scripted;
+use common::{Scripted, load_reaches};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
@@ -392,38 +392,21 @@ async fn a_full_controller_sheds_load_with_503_and_recovers() {
             .unwrap();
         holders.push(s);
     }
-    // Shed until both holders are inside (they race the check below).
-    let mut shed = None;
-    for _ in 0..200 {
-        let response = reqwest::get(format!("{}/api/v1/tasks", c.url()))
-            .await
-            .unwrap();
-        if response.status() == 503 {
-            shed = Some(response);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let shed = shed.expect("a full controller answers 503");
+    load_reaches(&c, "both holders served", |l| l.serving == 2).await;
+    let shed = reqwest::get(format!("{}/api/v1/tasks", c.url()))
+        .await
+        .unwrap();
+    assert_eq!(shed.status(), 503, "a full controller answers 503");
     assert_eq!(shed.headers()["retry-after"], "1");
     let status = shed.status().as_u16();
     let body = shed.bytes().await.unwrap();
     assert!(aps_shaped(status, &body));
     drop(holders);
-    let mut ok = false;
-    for _ in 0..200 {
-        if reqwest::get(format!("{}/api/v1/tasks", c.url()))
-            .await
-            .unwrap()
-            .status()
-            == 200
-        {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(ok, "slots come back when the clients leave");
+    load_reaches(&c, "the holders gone", |l| l.serving == 0).await;
+    let ok = reqwest::get(format!("{}/api/v1/tasks", c.url()))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200, "slots come back when the clients leave");
 }
 
 /// The controller's header-read time-out in the idle tests, and a generous margin over it

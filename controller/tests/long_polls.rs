@@ -7,8 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aps_controller::State;
-use common::{get, scripted};
+use aps_controller::{ApiLoad, State};
+use common::{get, load_reaches, scripted};
 use serde_json::json;
 
 #[tokio::test]
@@ -18,8 +18,10 @@ async fn waiting_long_polls_read_nothing_from_the_database() {
     assert_eq!(running.state, State::Running);
     let c = std::sync::Arc::new(c);
     let stats = || c.controller().store_stats();
-    // Let anything the provision set going settle.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    load_reaches(c.controller(), "no request in flight", |l| {
+        l == ApiLoad::default()
+    })
+    .await;
     let before = stats();
     let poll = format!(
         "/api/v1/tasks/{}?poll_timeout=2&since_revision={}",
@@ -32,8 +34,8 @@ async fn waiting_long_polls_read_nothing_from_the_database() {
             tokio::spawn(async move { get(&c, &poll).await })
         })
         .collect();
-    // Half-way through the wait, and again near its end: nothing was read or written.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Once every poll waits, and again at the end: nothing was read or written.
+    load_reaches(c.controller(), "twenty polls waiting", |l| l.waiting == 20).await;
     assert!(
         polls.iter().all(|p| !p.is_finished()),
         "a poll answered early"
@@ -60,7 +62,10 @@ async fn waiting_long_polls_read_nothing_from_the_database() {
         .unwrap();
     let ended = c.wait(&ended).await.unwrap();
     assert_eq!(ended.state, State::Success);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    load_reaches(c.controller(), "no request in flight", |l| {
+        l == ApiLoad::default()
+    })
+    .await;
     let before = stats();
     let (status, _, task) = get(
         &c,

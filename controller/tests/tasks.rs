@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aps_controller::State;
-use common::{THING, get, http, provision, scripted, scripted_with};
+use common::{THING, get, http, load_reaches, provision, scripted, scripted_with};
 use reqwest::Method;
 use serde_json::json;
 
@@ -324,8 +324,10 @@ async fn many_long_polls_share_one_http2_connection_and_all_answer_a_change() {
             })
         })
         .collect();
-    // Time for every poll to reach its wait.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    load_reaches(c.controller(), "a hundred polls waiting", |l| {
+        l.waiting == 100
+    })
+    .await;
     every_poll_answers_the_cancel(&c, running.id, polls).await;
 }
 
@@ -375,18 +377,9 @@ async fn waiting_requests_give_their_slot_back_and_have_a_limit_of_their_own() {
         })
         .collect();
     // Five polls wait, yet the two request slots still serve everyone else.
-    let mut waiting = false;
-    for _ in 0..500 {
-        let (status, _, _) = get(&c, &poll).await;
-        if status == 503 {
-            waiting = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(waiting, "a sixth poll is refused once five wait");
-    // Let any poll still starting reach its wait.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    load_reaches(c.controller(), "five polls waiting", |l| l.waiting == 5).await;
+    let (status, _, _) = get(&c, &poll).await;
+    assert_eq!(status, 503, "a sixth poll is refused once five wait");
     for _ in 0..10 {
         let (status, _, _) = get(&c, "/api/v1/tasks?limit=1").await;
         assert_eq!(status, 200);

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use aps_controller::testkit::TestController;
-use aps_controller::{Controller, PackageModel};
+use aps_controller::{ApiLoad, Controller, PackageModel};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -15,6 +15,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 pub use aps_test_support::scripted::{Scripted, THING};
+use aps_test_support::wait::until;
 
 /// Serves a router on a loopback port; answers its base URL.
 pub async fn serve(router: Router) -> String {
@@ -53,6 +54,8 @@ pub struct Binary {
     child: std::process::Child,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The threads reading the output; each ends when the process closes its pipe.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Binary {
@@ -75,12 +78,13 @@ impl Binary {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = collect(child.stdout.take().unwrap());
-        let stderr = collect(child.stderr.take().unwrap());
+        let (stdout, out_reader) = collect(child.stdout.take().unwrap());
+        let (stderr, err_reader) = collect(child.stderr.take().unwrap());
         Self {
             child,
             stdout,
             stderr,
+            readers: vec![out_reader, err_reader],
         }
     }
 
@@ -97,21 +101,18 @@ impl Binary {
     /// Waits until the controller says where it listens; answers that URL.
     pub async fn listening(&mut self) -> String {
         const SAID: &str = "aps-controller listening on ";
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            if let Some(line) = self.stdout().lines().find(|l| l.starts_with(SAID)) {
-                return line[SAID.len()..].trim().to_owned();
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the controller exited {status}: {}", self.stderr());
-            }
-            assert!(
-                std::time::Instant::now() < end,
-                "the controller did not come up: {}",
-                self.stderr()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let mut exited = None;
+        until("the controller says where it listens", SECS_30, || {
+            exited = self.child.try_wait().unwrap();
+            std::future::ready(exited.is_some() || self.stdout().contains(SAID))
+        })
+        .await;
+        if let Some(status) = exited {
+            panic!("the controller exited {status}: {}", self.stderr());
         }
+        let stdout = self.stdout();
+        let line = stdout.lines().find(|l| l.starts_with(SAID)).unwrap();
+        line[SAID.len()..].trim().to_owned()
     }
 
     /// Sends the process SIGTERM, as a service manager stopping it does.
@@ -125,19 +126,18 @@ impl Binary {
 
     /// Waits until the process ends by itself; answers its exit status.
     pub async fn exit(&mut self) -> std::process::ExitStatus {
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the readers take in the last of the output.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                return status;
-            }
-            assert!(
-                std::time::Instant::now() < end,
-                "the controller kept running"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let mut exited = None;
+        until("the controller ends", SECS_30, || {
+            exited = self.child.try_wait().unwrap();
+            std::future::ready(exited.is_some())
+        })
+        .await;
+        // The process is gone, so its pipes are closed: the readers have the last of the
+        // output once they end.
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
         }
+        exited.unwrap()
     }
 
     /// Kills the process; answers everything it wrote (standard output, then error).
@@ -155,10 +155,12 @@ impl Drop for Binary {
     }
 }
 
-fn collect(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+fn collect(
+    mut from: impl std::io::Read + Send + 'static,
+) -> (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
     let text = Arc::new(Mutex::new(Vec::new()));
     let to = text.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut chunk = [0u8; 4096];
         while let Ok(n) = from.read(&mut chunk) {
             if n == 0 {
@@ -167,7 +169,7 @@ fn collect(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<u8>>>
             to.lock().unwrap().extend_from_slice(&chunk[..n]);
         }
     });
-    text
+    (text, reader)
 }
 
 /// Serves a router on a given address.
@@ -281,17 +283,20 @@ async fn receive(
     StatusCode::NO_CONTENT
 }
 
-/// Waits (really) until `f` holds, up to `secs` seconds.
+/// Waits until `f` holds, up to `secs` seconds.
 pub async fn eventually(secs: u64, mut f: impl FnMut() -> bool) {
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while !f() {
-        assert!(
-            std::time::Instant::now() < end,
-            "condition not reached in {secs} s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let limit = std::time::Duration::from_secs(secs);
+    until("the condition", limit, || std::future::ready(f())).await;
 }
+
+/// Waits until the controller's API load satisfies `f` (e.g. as many long polls waiting as
+/// the test started), up to 30 s.
+pub async fn load_reaches(c: &Controller, what: &str, f: impl Fn(ApiLoad) -> bool) {
+    until(what, SECS_30, || std::future::ready(f(c.api_load()))).await;
+}
+
+/// The longest a test waits for a process or a state.
+const SECS_30: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A `thing` with a plan.
 pub fn thing(plan: &[&str]) -> Value {
