@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aps_server::files::{self, Readers};
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -36,6 +35,7 @@ use crate::package::{PackageInfo, PackageModel};
 use crate::serve::Server;
 use crate::store::{PausedClock, Store, StoreStats};
 use crate::tls::Authority;
+use crate::webhook_secret;
 
 /// Settings of a controller to start; every one has a default.
 #[derive(Debug, Clone)]
@@ -246,7 +246,7 @@ impl ControllerBuilder {
         };
         let (secret, secret_file) = match self.webhook_secret {
             Some(secret) => (secret, None),
-            None => first_secret(&store, &data_dir).await?,
+            None => webhook_secret::first(&store, &data_dir).await?,
         };
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
@@ -314,28 +314,6 @@ impl ControllerBuilder {
         })
     }
 }
-
-/// The stored webhook secret, made first when there is none; a new one is also copied to
-/// `{data dir}/webhook-secret` (0600), whose path comes back. The copy is written aside before
-/// the secret is stored, so a data directory that cannot take it stops the start while the
-/// database still has no secret that nobody was shown.
-async fn first_secret(store: &Store, data_dir: &Path) -> Result<(Secret, Option<PathBuf>), Error> {
-    let fresh = Secret::generate().to_string();
-    let path = data_dir.join(WEBHOOK_SECRET_FILE);
-    // Absolute, so the path printed for the operator means something outside the working dir.
-    let path = std::path::absolute(&path).unwrap_or(path);
-    let staged = files::stage(&path, format!("{fresh}\n").as_bytes(), Readers::Owner)?;
-    let stored = store.setting_or_insert("webhook_secret", &fresh).await?;
-    let secret = Secret::parse(&stored)?;
-    if stored != fresh {
-        return Ok((secret, None));
-    }
-    staged.replace()?;
-    Ok((secret, Some(path)))
-}
-
-/// The file, in the data directory, that a webhook secret made by the controller is copied to.
-const WEBHOOK_SECRET_FILE: &str = "webhook-secret";
 
 /// A running controller. Dropping it stops the API server and the schedulers.
 pub struct Controller {

@@ -35,6 +35,7 @@ mod store;
 mod task;
 pub mod testkit;
 mod tls;
+mod webhook_secret;
 
 pub use api::ApiLoad;
 pub use backoff::{MAX_SCALE, MIN_SCALE};
