@@ -197,10 +197,9 @@ impl ControllerBuilder {
         self
     }
 
-    /// Says the runtime's tokio clock is paused (`tokio::time::pause`, in tests): every
-    /// database call then keeps it from auto-advancing while SQLite works on its own thread,
-    /// so timers fire only when the controller waits for nothing but time. Default off;
-    /// [`PausedController`](crate::testkit::PausedController) turns it on.
+    /// Says the runtime's tokio clock is paused (tests): database calls then keep it from
+    /// auto-advancing while SQLite works on its own thread. Default off; the [paused test
+    /// kit](crate::testkit::TestController::start_paused) turns it on.
     pub fn paused_clock(mut self, paused: bool) -> Self {
         self.paused_clock = paused;
         self

@@ -8,7 +8,7 @@ use aps_protocol::headers::{header_text, text_of};
 use aps_protocol::{AppMeta, ErrorBody, Phase, TypeSchema};
 use aps_test_support::json::any_json;
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// JSON objects made of the members a schema has, with values of any type.
 fn schema_like() -> impl Strategy<Value = Value> {

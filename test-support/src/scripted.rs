@@ -93,7 +93,7 @@ pub struct LatenessReport {
 #[derive(Debug, Clone, Default)]
 pub struct Scripted(Arc<Shared>);
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Shared {
     script: Script,
     calls: Mutex<Vec<Seen>>,
@@ -155,17 +155,6 @@ impl Scripted {
             p50_us: at(0.5).unwrap_or(0),
             p99_us: at(0.99).unwrap_or(0),
             max_us: samples.last().copied().unwrap_or(0),
-        }
-    }
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        Self {
-            script: Script::default(),
-            calls: Mutex::default(),
-            progress: Mutex::default(),
-            lateness_us: Mutex::default(),
         }
     }
 }
