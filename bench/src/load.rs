@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::scripted::SERVICE;
+use aps_test_support::scripted::SERVICE;
 
 /// Provisions `count` resources of the scripted service (`POST /api/v1/resources` with
 /// `timeout: 0`, so each answers 202 as soon as its task is stored), `concurrency` requests at

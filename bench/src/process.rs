@@ -1,7 +1,7 @@
 //! The controller under test, in a process of its own, and what `/proc` says about a process.
 //!
-//! A driver starts `controller-under-test` (a controller with the [scripted](crate::scripted)
-//! endpoint, see that binary) and talks to it over the API like any client. Running it apart
+//! A driver starts `controller-under-test` (a controller with the scripted endpoint of
+//! `aps_test_support::scripted`, see that binary) and talks to it over the API like any client. Running it apart
 //! keeps the driver's own memory, connections and CPU out of the controller's figures. The child
 //! answers `stats` on its standard input with one line of `key=value` counters (store reads,
 //! task changes written, commits, lateness); closing its input stops it, and [`kill`] sends

@@ -29,7 +29,15 @@ const POLL_SECS: u64 = 120;
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
-    http: reqwest::Client,
+    transport: Transport,
+}
+
+/// How requests reach the controller.
+#[derive(Debug, Clone)]
+enum Transport {
+    Http(reqwest::Client),
+    /// The controller's routes, called in-process (no socket: what a paused clock needs).
+    InProcess(axum::Router),
 }
 
 /// An answer: its HTTP status and JSON body (`null` when empty).
@@ -60,7 +68,16 @@ impl Client {
     pub fn new(base: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            transport: Transport::Http(reqwest::Client::new()),
+        }
+    }
+
+    /// A client that calls the controller's routes (see
+    /// [`Controller::router`](crate::Controller::router)) in-process, without a socket.
+    pub fn in_process(router: axum::Router) -> Self {
+        Self {
+            base: String::new(),
+            transport: Transport::InProcess(router),
         }
     }
 
@@ -78,7 +95,7 @@ impl Client {
         }
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: builder.build().unwrap_or_else(|_| reqwest::Client::new()),
+            transport: Transport::Http(builder.build().unwrap_or_else(|_| reqwest::Client::new())),
         }
     }
 
@@ -89,13 +106,17 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, Error> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await?;
+        let (status, bytes) = match &self.transport {
+            Transport::Http(http) => {
+                let mut request = http.request(method, format!("{}{path}", self.base));
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                let response = request.send().await?;
+                (response.status().as_u16(), response.bytes().await?)
+            }
+            Transport::InProcess(router) => in_process(router, method, path, body).await?,
+        };
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -178,4 +199,32 @@ impl Client {
             .parse::<Items>()?
             .items)
     }
+}
+
+/// One request through the controller's routes, in-process.
+async fn in_process(
+    router: &axum::Router,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, bytes::Bytes), Error> {
+    use tower::ServiceExt;
+    let mut request = http::Request::builder().method(method).uri(path);
+    if body.is_some() {
+        request = request.header(http::header::CONTENT_TYPE, "application/json");
+    }
+    let request = request
+        .body(axum::body::Body::from(
+            body.map(Value::to_string).unwrap_or_default(),
+        ))
+        .map_err(|e| Error::Unexpected(e.to_string()))?;
+    let response = match router.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))?;
+    Ok((status, bytes))
 }

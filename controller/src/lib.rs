@@ -38,6 +38,7 @@ pub mod testkit;
 mod timestamp;
 mod tls;
 
+pub use api::ApiLoad;
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};
 pub use controller::{Controller, ControllerBuilder};

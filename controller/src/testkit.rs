@@ -22,14 +22,40 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Time runs scaled, not paused: the controller and the test talk over a real socket, which a
-//! paused tokio clock does not mix with. Use [`TestController::start_with`] for another scale.
+//! Time runs scaled: the controller and the test talk over a real socket. Use
+//! [`TestController::start_with`] for another scale.
+//!
+//! # On a paused clock
+//!
+//! [`TestController::start_paused`] runs in paused time instead, for tests on
+//! `#[tokio::test(start_paused = true)]`: the test talks to the controller through its routes
+//! in-process ([`Controller::router`]), the controller calls the endpoint's router in-process,
+//! and delays are real (time scale 1), so a 30 s recheck comes exactly 30 s of paused time
+//! later, and takes no wall time. What the kit guarantees there:
+//!
+//! * The clock moves only when every task of the test waits for time: each database call holds
+//!   it ([`ControllerBuilder::paused_clock`]), since SQLite works on a thread of its own and
+//!   would otherwise let tokio's auto-advance jump past due timers (and the pool's acquire
+//!   timeout) while a commit is in flight.
+//! * So every recheck happens at the paused instant the endpoint asked for, counted from the
+//!   call that asked, and [`TestController::calls`] shows it.
+//!
+//! What it does not cover: an endpoint that calls the controller back over the network
+//! (`/aps/2`), and callbacks, go through real sockets, which paused time does not wait for;
+//! task timestamps (`nextCheck`, `lastModified`) and deadlines follow the wall clock, which
+//! pausing does not stop.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::Next;
 use serde_json::{Value, json};
 use tempfile::TempDir;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::{Client, Controller, ControllerBuilder, Error, PackageModel, State, Task};
@@ -64,11 +90,27 @@ impl From<String> for TestEndpoint {
     }
 }
 
+/// One call of the controller to an in-process endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointCall {
+    /// When it came, since the test controller started (paused time on a paused clock).
+    pub at: Duration,
+    /// The method.
+    pub method: Method,
+    /// The path, e.g. `/provisionable/`.
+    pub path: String,
+    /// The `APS-Request-Phase` header (`sync` or `async`), when there was one.
+    pub phase: Option<String>,
+}
+
+type Calls = Arc<Mutex<Vec<EndpointCall>>>;
+
 /// A running controller with an installed instance, for one test.
 pub struct TestController {
     controller: Controller,
     client: Client,
     application: Uuid,
+    calls: Calls,
     _dir: TempDir,
 }
 
@@ -89,19 +131,40 @@ impl TestController {
         package: PackageModel,
         builder: ControllerBuilder,
     ) -> Result<Self, Error> {
+        Self::launch(endpoint.into(), package, builder, false).await
+    }
+
+    /// A controller on the runtime's paused clock (see [the module](self)), driven in-process
+    /// with real delays; for tests on `#[tokio::test(start_paused = true)]`.
+    pub async fn start_paused(router: Router, package: PackageModel) -> Result<Self, Error> {
+        let builder = Controller::builder().paused_clock(true);
+        Self::launch(TestEndpoint::Router(router), package, builder, true).await
+    }
+
+    async fn launch(
+        endpoint: TestEndpoint,
+        package: PackageModel,
+        builder: ControllerBuilder,
+        in_process: bool,
+    ) -> Result<Self, Error> {
         let dir = tempfile::tempdir()?;
+        let calls = Calls::default();
         let mut builder = builder
             .database(dir.path().join("controller.db").to_string_lossy())
             .listen(SocketAddr::from(([127, 0, 0, 1], 0)));
-        let url = match endpoint.into() {
+        let url = match endpoint {
             TestEndpoint::Router(router) => {
+                let router = recorded(router, calls.clone(), Instant::now());
                 builder = builder.endpoint_router(IN_PROCESS, router);
                 IN_PROCESS.to_owned()
             }
             TestEndpoint::Url(url) => url,
         };
         let controller = builder.start().await?;
-        let client = controller.client();
+        let client = match in_process {
+            true => Client::in_process(controller.router()),
+            false => controller.client(),
+        };
         let info = controller.import(&package).await?;
         let install = client.install(info.id, &url, json!({})).await?;
         let install = client.wait(install.id, |_| {}).await?;
@@ -116,8 +179,18 @@ impl TestController {
             controller,
             client,
             application: install.application,
+            calls,
             _dir: dir,
         })
+    }
+
+    /// The controller's calls to an in-process endpoint so far, in order (none for an
+    /// endpoint reached by URL).
+    pub fn calls(&self) -> Vec<EndpointCall> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Provisions a resource of a type (type id or service id); answers the new task at once.
@@ -151,4 +224,27 @@ impl TestController {
     pub fn controller(&self) -> &Controller {
         &self.controller
     }
+}
+
+/// `router`, noting every call in `calls` with its time since `started`.
+fn recorded(router: Router, calls: Calls, started: Instant) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let call = EndpointCall {
+                at: started.elapsed(),
+                method: request.method().clone(),
+                path: request.uri().path().to_owned(),
+                phase: request
+                    .headers()
+                    .get(aps_protocol::headers::REQUEST_PHASE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            };
+            calls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(call);
+            next.run(request)
+        },
+    ))
 }

@@ -7,6 +7,7 @@
 mod common;
 
 use aps_controller::testkit::TestController;
+use aps_test_support::json::{json_with_keys, keys_among};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use reqwest::Method;
@@ -14,29 +15,14 @@ use serde_json::{Value, json};
 
 /// Arbitrary JSON, nested a few levels, with keys the API knows among random ones.
 fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_map(|n| json!(n)),
-        ".{0,12}".prop_map(Value::String),
-    ];
-    let key = prop_oneof![
-        Just("package".to_owned()),
-        Just("endpoint".to_owned()),
-        Just("application".to_owned()),
-        Just("timeout".to_owned()),
-        Just("callbackURL".to_owned()),
-        Just("settings".to_owned()),
-        ".{0,8}",
-    ];
-    leaf.prop_recursive(4, 48, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    json_with_keys(keys_among(&[
+        "package",
+        "endpoint",
+        "application",
+        "timeout",
+        "callbackURL",
+        "settings",
+    ]))
 }
 
 /// A body: random bytes, or JSON text.

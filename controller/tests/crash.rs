@@ -11,9 +11,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aps_controller::{Client, Secret, State};
+use aps_test_support::wait::until;
 use common::{Receiver, Scripted, THING, eventually, serve, serve_https};
 use rand::Rng;
 use reqwest::Method;
@@ -45,15 +46,17 @@ fn spawn(addr: SocketAddr, db: &Path, secret: &str, tls: bool) -> Child {
 }
 
 async fn ready(client: &Client) {
-    let end = Instant::now() + Duration::from_secs(20);
-    while client
-        .send(Method::GET, "/api/v1/tasks?limit=1", None)
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < end, "the controller did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until(
+        "the controller answers",
+        Duration::from_secs(20),
+        || async move {
+            client
+                .send(Method::GET, "/api/v1/tasks?limit=1", None)
+                .await
+                .is_ok()
+        },
+    )
+    .await;
 }
 
 /// Records the highest revision seen of each task, and fails when one goes back.
@@ -157,6 +160,8 @@ async fn crash_and_restart(tls: bool) {
             }
         }
         for _ in kill_after.iter().filter(|k| **k == i) {
+            // Not a settling pause: the kill lands at a random moment of the work in flight,
+            // which is what this test is about.
             let pause = rand::rng().random_range(0..300);
             tokio::time::sleep(Duration::from_millis(pause)).await;
             for id in &acknowledged {

@@ -17,8 +17,13 @@
 //! assert_eq!(task.description.as_deref(), Some("Provisioning the resource"));
 //! # Ok(()) }
 //! ```
+//!
+//! [`start_paused`] runs the same on a paused tokio clock (`#[tokio::test(start_paused =
+//! true)]`), with real delays that take no wall time: a 30 s recheck comes exactly 30 s of
+//! paused time later ([`TestController::calls`] shows when). What it guarantees is said in
+//! [`aps_controller::testkit`].
 
-pub use aps_controller::testkit::{TestController, TestEndpoint};
+pub use aps_controller::testkit::{EndpointCall, TestController, TestEndpoint};
 pub use aps_controller::{ControllerBuilder, Error, State, Task};
 
 use crate::App;
@@ -31,4 +36,9 @@ pub async fn start(app: &App) -> Result<TestController, Error> {
 /// Like [`start`], with the controller configured by `builder` (e.g. another time scale).
 pub async fn start_with(app: &App, builder: ControllerBuilder) -> Result<TestController, Error> {
     TestController::start_with(app.router(), app.package_model()?, builder).await
+}
+
+/// Like [`start`], on the runtime's paused clock, with real delays (see the module).
+pub async fn start_paused(app: &App) -> Result<TestController, Error> {
+    TestController::start_paused(app.router(), app.package_model()?).await
 }

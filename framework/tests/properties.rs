@@ -4,6 +4,7 @@
 
 mod support;
 
+use aps_test_support::json::{json_with_keys, keys_among};
 use axum::body::Body;
 use axum::http::{HeaderValue, Request};
 use proptest::prelude::*;
@@ -68,22 +69,9 @@ fn aps_headers() -> Vec<(&'static str, HeaderValue)> {
     ]
 }
 
-/// JSON values of any shape, a few levels deep.
+/// JSON values of any shape, a few levels deep, with the resources' keys among random ones.
 fn json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
-            prop::collection::btree_map("(aps|quota|job|id|x509|self|[a-z]{1,6})", inner, 0..8)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    json_with_keys(keys_among(&["aps", "quota", "job", "id", "x509", "self"]))
 }
 
 proptest! {

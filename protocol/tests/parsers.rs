@@ -6,26 +6,9 @@
 
 use aps_protocol::headers::{header_text, text_of};
 use aps_protocol::{AppMeta, ErrorBody, Phase, TypeSchema};
+use aps_test_support::json::any_json;
 use proptest::prelude::*;
-use serde_json::{Value, json};
-
-/// Arbitrary JSON, nested a few levels.
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_map(|n| json!(n)),
-        ".{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(".{0,8}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
+use serde_json::Value;
 
 /// JSON objects made of the members a schema has, with values of any type.
 fn schema_like() -> impl Strategy<Value = Value> {
@@ -41,7 +24,7 @@ fn schema_like() -> impl Strategy<Value = Value> {
         Just("type"),
         Just("default"),
     ];
-    prop::collection::vec((member, json_value()), 0..8).prop_map(|members| {
+    prop::collection::vec((member, any_json()), 0..8).prop_map(|members| {
         Value::Object(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
     })
 }
@@ -97,12 +80,12 @@ proptest! {
     }
 
     #[test]
-    fn type_schema_takes_any_json(value in prop_oneof![json_value(), schema_like()]) {
+    fn type_schema_takes_any_json(value in prop_oneof![any_json(), schema_like()]) {
         let _ = TypeSchema::parse(&value.to_string());
     }
 
     #[test]
-    fn error_bodies_and_phases_take_anything(value in json_value(), text in ".{0,40}") {
+    fn error_bodies_and_phases_take_anything(value in any_json(), text in ".{0,40}") {
         let _ = serde_json::from_value::<ErrorBody>(value);
         let _ = Phase::parse(Some(&text));
     }

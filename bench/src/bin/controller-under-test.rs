@@ -1,5 +1,5 @@
 //! The controller the benchmarks measure: `aps-controller` embedded with the scripted endpoint
-//! (`aps_bench::scripted`) called in-process, its API on a loopback port.
+//! (`aps_test_support::scripted`) called in-process, its API on a loopback port.
 //!
 //! Usage: `controller-under-test --db PATH --time-scale F --accepts N --retry SECS
 //! [--max-requests N]`
@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
-use aps_bench::scripted::{self, Endpoint, Script};
 use aps_controller::{Controller, State};
+use aps_test_support::scripted::{self, Script, Scripted};
 use clap::Parser;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -43,10 +43,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let endpoint = Endpoint::new(Script {
+    let endpoint = Scripted::new(Script {
         accepts: args.accepts,
         retry_secs: args.retry,
         time_scale: args.time_scale,
+        record: false,
     });
     let began = Instant::now();
     let controller = Controller::builder()
@@ -59,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let start = began.elapsed();
     let client = controller.client();
-    let package = controller.import(&scripted::package()?).await?;
+    let package = controller.import(&Scripted::model()).await?;
     let install = client
         .install(package.id, scripted::BASE_URL, json!({}))
         .await?;

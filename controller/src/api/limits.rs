@@ -35,15 +35,40 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600 + 60);
 pub(crate) struct Limits {
     slots: Arc<Semaphore>,
     waiting: Arc<Semaphore>,
+    max_requests: usize,
+    max_waiting: usize,
 }
 
 impl Limits {
     pub(crate) fn new(max_requests: usize, max_waiting: usize) -> Self {
+        let (max_requests, max_waiting) = (max_requests.max(1), max_waiting.max(1));
         Self {
-            slots: Arc::new(Semaphore::new(max_requests.max(1))),
-            waiting: Arc::new(Semaphore::new(max_waiting.max(1))),
+            slots: Arc::new(Semaphore::new(max_requests)),
+            waiting: Arc::new(Semaphore::new(max_waiting)),
+            max_requests,
+            max_waiting,
         }
     }
+
+    /// The slots taken now.
+    pub(crate) fn load(&self) -> ApiLoad {
+        ApiLoad {
+            serving: self.max_requests - self.slots.available_permits(),
+            waiting: self.max_waiting - self.waiting.available_permits(),
+        }
+    }
+}
+
+/// How many API requests a controller serves at this moment: read by tests (and diagnostics)
+/// that must know a request has reached its wait before they go on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiLoad {
+    /// Requests holding a request slot (being served, not waiting).
+    pub serving: usize,
+    /// Requests waiting: long polls, and operations waiting for their task. A long poll counts
+    /// from the moment it watches its task, so a change made after this count includes it is
+    /// one the poll sees.
+    pub waiting: usize,
 }
 
 /// The slot of the request being served, for a handler that is about to wait.

@@ -21,7 +21,8 @@ use axum::routing::{get, post};
 use crate::engine::Engine;
 use crate::tls::Authority;
 
-pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING};
+pub use limits::ApiLoad;
+pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING, Limits};
 
 /// The largest package upload.
 const MAX_PACKAGE: usize = 256 * 1024 * 1024;
@@ -40,9 +41,9 @@ pub(crate) struct Api {
     pub callback_hosts: Option<Arc<Vec<String>>>,
 }
 
-/// The controller's routes, serving at most `max_requests` at once and keeping at most
-/// `max_waiting` waiting.
-pub(crate) fn router(api: Api, max_requests: usize, max_waiting: usize) -> Router {
+/// The controller's routes, serving and keeping waiting at most as many requests as `limits`
+/// allow.
+pub(crate) fn router(api: Api, limits: Limits) -> Router {
     Router::new()
         .route(
             "/api/v1/packages",
@@ -73,8 +74,5 @@ pub(crate) fn router(api: Api, max_requests: usize, max_waiting: usize) -> Route
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(
-            limits::Limits::new(max_requests, max_waiting),
-            limits::guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(limits, limits::guard))
 }

@@ -12,13 +12,13 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::Error;
-use crate::api::{self, Api};
+use crate::api::{self, Api, Limits};
 use crate::callback::{Callbacks, Secret};
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
 use crate::schedule::TimeScale;
 use crate::serve::Server;
-use crate::store::Store;
+use crate::store::{PausedClock, Store};
 use crate::tls::Authority;
 
 use super::Controller;
@@ -41,6 +41,7 @@ pub struct ControllerBuilder {
     max_requests: usize,
     max_waiting: usize,
     header_read_timeout: Duration,
+    paused_clock: bool,
 }
 
 impl Default for ControllerBuilder {
@@ -61,6 +62,7 @@ impl Default for ControllerBuilder {
             max_requests: api::DEFAULT_MAX_REQUESTS,
             max_waiting: api::DEFAULT_MAX_WAITING,
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
+            paused_clock: false,
         }
     }
 }
@@ -181,6 +183,14 @@ impl ControllerBuilder {
         self
     }
 
+    /// Says the runtime's tokio clock is paused (tests): database calls then keep it from
+    /// auto-advancing while SQLite works on its own thread. Default off; the [paused test
+    /// kit](crate::testkit::TestController::start_paused) turns it on.
+    pub fn paused_clock(mut self, paused: bool) -> Self {
+        self.paused_clock = paused;
+        self
+    }
+
     /// The data directory: the one given, else the database file's directory.
     fn resolved_data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -214,7 +224,11 @@ impl ControllerBuilder {
             }
             None => None,
         };
-        let store = Store::open(&self.database).await?;
+        let paused = PausedClock(self.paused_clock);
+        let store = {
+            let _held = paused.hold();
+            Store::open(&self.database).await?.holding(paused)
+        };
         let (secret, secret_file) = match self.webhook_secret {
             Some(secret) => (secret, None),
             None => first_secret(&store, &data_dir).await?,
@@ -252,6 +266,7 @@ impl ControllerBuilder {
                  anyone who reaches {addr} can act for any instance; for local development only"
             );
         }
+        let limits = Limits::new(self.max_requests, self.max_waiting);
         let app = api::router(
             Api {
                 engine: engine.clone(),
@@ -259,15 +274,21 @@ impl ControllerBuilder {
                 authority: authority.clone(),
                 callback_hosts: self.callback_hosts.map(Arc::new),
             },
-            self.max_requests,
-            self.max_waiting,
+            limits.clone(),
         );
         let tls = match self.tls {
             true => Some(authority.server_config()?),
             false => None,
         };
-        let server = Server::spawn(listener.into_std()?, app, tls, self.header_read_timeout);
+        let server = Server::spawn(
+            listener.into_std()?,
+            app.clone(),
+            tls,
+            self.header_read_timeout,
+        );
         Ok(Controller {
+            router: app,
+            limits,
             addr,
             url,
             authority,

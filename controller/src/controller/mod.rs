@@ -21,7 +21,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::Router;
+
 use crate::Error;
+use crate::api::{ApiLoad, Limits};
 use crate::callback::Secret;
 use crate::client::Client;
 use crate::engine::Engine;
@@ -41,6 +44,8 @@ pub struct Controller {
     secret: Secret,
     secret_file: Option<PathBuf>,
     server: Server,
+    router: Router,
+    limits: Limits,
 }
 
 impl Controller {
@@ -91,6 +96,17 @@ impl Controller {
     /// Imports a package model (as the framework produces it, without a zip).
     pub async fn import(&self, model: &PackageModel) -> Result<PackageInfo, Error> {
         Ok(self.engine.import(model).await?)
+    }
+
+    /// The API's routes, to call in-process (e.g. with `tower::ServiceExt::oneshot`) as well
+    /// as over [`url`](Self::url): the same handlers, limits and engine.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// How many API requests are being served and waiting at this moment.
+    pub fn api_load(&self) -> ApiLoad {
+        self.limits.load()
     }
 
     /// What the store has done since this start: reads, task changes written, commits.

@@ -13,6 +13,7 @@
 //! `SQLITE_BUSY` when a read inside a transaction turns into a write. Reads use their own pool.
 
 mod commit;
+mod paused;
 mod stats;
 mod tasks;
 
@@ -29,6 +30,8 @@ use uuid::Uuid;
 use crate::package::PackageModel;
 use crate::task::Record;
 use crate::timestamp::Timestamp;
+use paused::Hold;
+pub(crate) use paused::PausedClock;
 
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
@@ -87,6 +90,7 @@ pub(crate) struct Store {
     reader: SqlitePool,
     committer: commit::Committer,
     counters: Arc<stats::Counters>,
+    paused: PausedClock,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -125,7 +129,20 @@ impl Store {
             writer,
             reader,
             counters,
+            paused: PausedClock::default(),
         })
+    }
+
+    /// Makes every call hold a paused tokio clock while SQLite works, when `paused` says the
+    /// clock is paused ([`paused`]).
+    pub(crate) fn holding(mut self, paused: PausedClock) -> Self {
+        self.paused = paused;
+        self
+    }
+
+    /// Held by every call for as long as it waits for the database.
+    fn hold(&self) -> Hold {
+        self.paused.hold()
     }
 
     /// What the store has done since it was opened.
@@ -146,6 +163,7 @@ impl Store {
         key: &str,
         value: &str,
     ) -> Result<String, StoreError> {
+        let _held = self.hold();
         sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
             .bind(key)
             .bind(value)
@@ -164,6 +182,7 @@ impl Store {
         id: Uuid,
         model: &PackageModel,
     ) -> Result<(), StoreError> {
+        let _held = self.hold();
         let schemas = serde_json::to_string(&model.schemas).map_err(corrupt)?;
         sqlx::query("INSERT INTO packages (id, meta_xml, schemas, created) VALUES (?, ?, ?, ?)")
             .bind(id.to_string())
@@ -177,6 +196,7 @@ impl Store {
 
     /// A package by id.
     pub(crate) async fn package(&self, id: Uuid) -> Result<Option<PackageModel>, StoreError> {
+        let _held = self.hold();
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT meta_xml, schemas FROM packages WHERE id = ?")
                 .bind(id.to_string())
@@ -204,6 +224,7 @@ impl Store {
         &self,
         id: Option<Uuid>,
     ) -> Result<Vec<ApplicationRow>, StoreError> {
+        let _held = self.hold();
         let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT id, package_id, endpoint, settings, root_id FROM applications
              WHERE ?1 IS NULL OR id = ?1 ORDER BY created, id",
@@ -226,6 +247,7 @@ impl Store {
 
     /// A resource by id.
     pub(crate) async fn resource(&self, id: Uuid) -> Result<Option<ResourceRow>, StoreError> {
+        let _held = self.hold();
         let row: Option<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT id, application_id, service, type_id, body FROM resources WHERE id = ?",
         )
@@ -241,6 +263,7 @@ impl Store {
         application: Option<Uuid>,
         type_id: Option<&str>,
     ) -> Result<Vec<ResourceRow>, StoreError> {
+        let _held = self.hold();
         let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT id, application_id, service, type_id, body FROM resources
              WHERE (?1 IS NULL OR application_id = ?1) AND (?2 IS NULL OR type_id = ?2)
@@ -264,6 +287,7 @@ impl Store {
         task: Option<Uuid>,
         edit: impl FnOnce(&mut Value) -> Option<Record>,
     ) -> Result<Option<Value>, StoreError> {
+        let _held = self.hold();
         let id = resource.to_string();
         let mut tx = self.writer.begin().await?;
         let row: Option<(String,)> = sqlx::query_as("SELECT body FROM resources WHERE id = ?")

@@ -64,6 +64,7 @@ impl Store {
         resource: &ResourceRow,
         expected: Option<&Value>,
     ) -> Result<(), StoreError> {
+        let _held = self.hold();
         let application = application.map(|app| ApplicationText {
             id: app.id.to_string(),
             package_id: app.package_id.to_string(),
@@ -88,6 +89,7 @@ impl Store {
         resource: &ResourceChange,
         callback: Option<&Outbox>,
     ) -> Result<(), StoreError> {
+        let _held = self.hold();
         let resource = match resource {
             ResourceChange::Keep => None,
             ResourceChange::Put(row) => Some(ResourceWrite::Put(resource_text(row))),
@@ -115,6 +117,7 @@ impl Store {
         &self,
         resource: Uuid,
     ) -> Result<Option<Uuid>, StoreError> {
+        let _held = self.hold();
         let row: Option<(String,)> = sqlx::query_as(&format!(
             "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
         ))
@@ -126,6 +129,7 @@ impl Store {
 
     /// A task with its work record.
     pub(crate) async fn task(&self, id: Uuid) -> Result<Option<Record>, StoreError> {
+        let _held = self.hold();
         let row: Option<(String,)> = sqlx::query_as("SELECT record FROM tasks WHERE id = ?")
             .bind(id.to_string())
             .fetch_optional(self.reader())
@@ -135,6 +139,7 @@ impl Store {
 
     /// Tasks, newest first, each with its listing position.
     pub(crate) async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<(i64, Task)>, StoreError> {
+        let _held = self.hold();
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT seq, record FROM tasks
              WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR resource_id = ?2)
@@ -154,6 +159,7 @@ impl Store {
 
     /// Every task that has not ended, oldest first: what a restart resumes.
     pub(crate) async fn unfinished(&self) -> Result<Vec<Record>, StoreError> {
+        let _held = self.hold();
         let rows: Vec<(String,)> = sqlx::query_as(&format!(
             "SELECT record FROM tasks WHERE {UNFINISHED} ORDER BY seq"
         ))
@@ -164,6 +170,7 @@ impl Store {
 
     /// Every callback not yet delivered.
     pub(crate) async fn pending_callbacks(&self) -> Result<Vec<Outbox>, StoreError> {
+        let _held = self.hold();
         let rows: Vec<(String, String, String, String, u32, String, String)> = sqlx::query_as(
             "SELECT id, task_id, url, body, attempts, next_attempt, created FROM outbox",
         )
@@ -186,6 +193,7 @@ impl Store {
 
     /// Forgets a callback: delivered, or given up.
     pub(crate) async fn callback_done(&self, id: &str) -> Result<(), StoreError> {
+        let _held = self.hold();
         sqlx::query("DELETE FROM outbox WHERE id = ?")
             .bind(id)
             .execute(&self.writer)
@@ -195,6 +203,7 @@ impl Store {
 
     /// Records a failed delivery and when to try again.
     pub(crate) async fn callback_failed(&self, callback: &Outbox) -> Result<(), StoreError> {
+        let _held = self.hold();
         sqlx::query("UPDATE outbox SET attempts = ?, next_attempt = ? WHERE id = ?")
             .bind(callback.attempts)
             .bind(callback.next_attempt.to_string())

@@ -1,33 +1,21 @@
-//! Shared pieces of the controller tests: the demo endpoint, a scripted endpoint for the cases
-//! the demo never produces (errors, odd headers, configure and unprovision), packages, and a
-//! callback receiver.
+//! Shared pieces of the controller tests: the scripted endpoint (from `aps-test-support`) on a
+//! test controller, servers, the controller's binary, packages, and a callback receiver.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use aps_controller::testkit::TestController;
-use aps_controller::{Controller, PackageModel};
-use aps_protocol::schema::{APPLICATION_TYPE, RESOURCE_TYPE};
-use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use aps_controller::{ApiLoad, Controller, PackageModel};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
-use axum::{Json, Router};
+use axum::routing::post;
 use serde_json::{Value, json};
 
-pub const THING: &str = "http://example.com/scripted/thing/1.0";
-
-/// The demo, in-process, with a seeded coin.
-pub fn demo(seed: u64) -> (Router, PackageModel) {
-    let app = async_provisioning::app(Some(seed));
-    let model = PackageModel::new(app.meta(), app.schemas()).expect("the demo's model is complete");
-    (app.router(), model)
-}
+pub use aps_test_support::scripted::{Scripted, THING};
+use aps_test_support::wait::until;
 
 /// Serves a router on a loopback port; answers its base URL.
 pub async fn serve(router: Router) -> String {
@@ -66,6 +54,8 @@ pub struct Binary {
     child: std::process::Child,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The threads reading the output; each ends when the process closes its pipe.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Binary {
@@ -88,12 +78,13 @@ impl Binary {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = collect(child.stdout.take().unwrap());
-        let stderr = collect(child.stderr.take().unwrap());
+        let (stdout, out_reader) = collect(child.stdout.take().unwrap());
+        let (stderr, err_reader) = collect(child.stderr.take().unwrap());
         Self {
             child,
             stdout,
             stderr,
+            readers: vec![out_reader, err_reader],
         }
     }
 
@@ -110,21 +101,18 @@ impl Binary {
     /// Waits until the controller says where it listens; answers that URL.
     pub async fn listening(&mut self) -> String {
         const SAID: &str = "aps-controller listening on ";
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            if let Some(line) = self.stdout().lines().find(|l| l.starts_with(SAID)) {
-                return line[SAID.len()..].trim().to_owned();
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the controller exited {status}: {}", self.stderr());
-            }
-            assert!(
-                std::time::Instant::now() < end,
-                "the controller did not come up: {}",
-                self.stderr()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let mut exited = None;
+        until("the controller says where it listens", SECS_30, || {
+            exited = self.child.try_wait().unwrap();
+            std::future::ready(exited.is_some() || self.stdout().contains(SAID))
+        })
+        .await;
+        if let Some(status) = exited {
+            panic!("the controller exited {status}: {}", self.stderr());
         }
+        let stdout = self.stdout();
+        let line = stdout.lines().find(|l| l.starts_with(SAID)).unwrap();
+        line[SAID.len()..].trim().to_owned()
     }
 
     /// Sends the process SIGTERM, as a service manager stopping it does.
@@ -138,19 +126,18 @@ impl Binary {
 
     /// Waits until the process ends by itself; answers its exit status.
     pub async fn exit(&mut self) -> std::process::ExitStatus {
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the readers take in the last of the output.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                return status;
-            }
-            assert!(
-                std::time::Instant::now() < end,
-                "the controller kept running"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let mut exited = None;
+        until("the controller ends", SECS_30, || {
+            exited = self.child.try_wait().unwrap();
+            std::future::ready(exited.is_some())
+        })
+        .await;
+        // The process is gone, so its pipes are closed: the readers have the last of the
+        // output once they end.
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
         }
+        exited.unwrap()
     }
 
     /// Kills the process; answers everything it wrote (standard output, then error).
@@ -168,10 +155,12 @@ impl Drop for Binary {
     }
 }
 
-fn collect(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+fn collect(
+    mut from: impl std::io::Read + Send + 'static,
+) -> (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
     let text = Arc::new(Mutex::new(Vec::new()));
     let to = text.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut chunk = [0u8; 4096];
         while let Ok(n) = from.read(&mut chunk) {
             if n == 0 {
@@ -180,209 +169,13 @@ fn collect(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<u8>>>
             to.lock().unwrap().extend_from_slice(&chunk[..n]);
         }
     });
-    text
+    (text, reader)
 }
 
 /// Serves a router on a given address.
 pub async fn serve_at(addr: SocketAddr, router: Router) {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
-}
-
-/// One call the scripted endpoint saw.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: Method,
-    pub path: String,
-    pub headers: HeaderMap,
-    pub body: Value,
-    pub at: std::time::Instant,
-}
-
-/// An endpoint whose resources say what it answers: a resource's `plan` property lists the
-/// answers to successive calls of one method for it (`"accept"`, `"accept-bare"` without
-/// `APS-Retry-Timeout`, `"done"`, or an HTTP status such as `"422"` or `"500"`); without a plan
-/// every call is done at once. Unprovision reads the plan from the controller.
-#[derive(Clone, Default)]
-pub struct Scripted {
-    pub calls: Arc<Mutex<Vec<Seen>>>,
-    counts: Arc<Mutex<HashMap<(String, Method), usize>>>,
-}
-
-impl Scripted {
-    pub fn router(&self) -> Router {
-        Router::new()
-            .route("/{service}/", post(call_collection))
-            .route("/{service}/{id}", any(call_resource))
-            .with_state(self.clone())
-    }
-
-    pub fn calls(&self) -> Vec<Seen> {
-        self.calls.lock().unwrap().clone()
-    }
-
-    pub fn calls_for(&self, id: &str) -> Vec<Seen> {
-        self.calls()
-            .into_iter()
-            .filter(|c| {
-                c.body.pointer("/aps/id").and_then(Value::as_str) == Some(id)
-                    || c.path.ends_with(id)
-            })
-            .collect()
-    }
-
-    /// The package model: `app` (root) and `thing`.
-    pub fn model() -> PackageModel {
-        let schema = |id: &str, name: &str, implements: &str| -> TypeSchema {
-            serde_json::from_value(json!({
-                "apsVersion": "2.0", "id": id, "name": name, "implements": [implements],
-                "properties": {"plan": {"type": "array"}, "size": {"type": "integer", "default": 1}}
-            }))
-            .unwrap()
-        };
-        let meta = AppMeta {
-            id: "http://example.com/scripted".into(),
-            name: "scripted".into(),
-            version: "1.0".into(),
-            release: "1".into(),
-            services: ["app", "thing"]
-                .into_iter()
-                .map(|s| ServiceMeta {
-                    id: s.into(),
-                    schema: Some(format!("schemas/{s}.schema")),
-                    code: None,
-                })
-                .collect(),
-            ..AppMeta::default()
-        };
-        PackageModel::new(
-            meta,
-            vec![
-                (
-                    "app".into(),
-                    schema(
-                        "http://example.com/scripted/app/1.0",
-                        "app",
-                        APPLICATION_TYPE,
-                    ),
-                ),
-                ("thing".into(), schema(THING, "thing", RESOURCE_TYPE)),
-            ],
-        )
-        .unwrap()
-    }
-}
-
-async fn call_collection(
-    state: State<Scripted>,
-    Path(_service): Path<String>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    answer(state, method, headers, body, None).await
-}
-
-async fn call_resource(
-    state: State<Scripted>,
-    Path((_service, id)): Path<(String, String)>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    answer(state, method, headers, body, Some(id)).await
-}
-
-async fn answer(
-    State(s): State<Scripted>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-    id: Option<String>,
-) -> Response {
-    let mut resource: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let path = match &id {
-        Some(id) => format!("/thing/{id}"),
-        None => "/thing/".into(),
-    };
-    s.calls.lock().unwrap().push(Seen {
-        method: method.clone(),
-        path,
-        headers: headers.clone(),
-        body: resource.clone(),
-        at: std::time::Instant::now(),
-    });
-    if headers.get("aps-instance-id").is_none() || headers.get("aps-controller-uri").is_none() {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"code": 400, "error": "BadRequest", "message": "missing APS headers"})),
-        )
-            .into_response();
-    }
-    if method == Method::DELETE {
-        let uri = headers["aps-controller-uri"].to_str().unwrap().to_owned();
-        let instance = headers["aps-instance-id"].to_str().unwrap().to_owned();
-        let loaded = reqwest::Client::new()
-            .get(format!(
-                "{uri}/aps/2/resources/{}",
-                id.clone().unwrap_or_default()
-            ))
-            .header("APS-Instance-ID", instance)
-            .send()
-            .await;
-        match loaded {
-            Ok(r) if r.status().is_success() => resource = r.json().await.unwrap_or(Value::Null),
-            _ => {
-                return (
-                    StatusCode::NOT_FOUND,
-                    Json(json!({"code": 404, "error": "NotFound", "message": "cannot load"})),
-                )
-                    .into_response();
-            }
-        }
-    }
-    let key = resource
-        .pointer("/aps/id")
-        .and_then(Value::as_str)
-        .unwrap_or("?")
-        .to_owned();
-    let n = {
-        let mut counts = s.counts.lock().unwrap();
-        let n = counts.entry((key, method.clone())).or_default();
-        *n += 1;
-        *n - 1
-    };
-    let plan = resource
-        .get("plan")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let step = plan
-        .get(n)
-        .and_then(Value::as_str)
-        .unwrap_or("done")
-        .to_owned();
-    resource["calls"] = json!(n + 1);
-    match step.as_str() {
-        "accept" | "accept-bare" => {
-            let mut r = (StatusCode::ACCEPTED, Json(resource)).into_response();
-            r.headers_mut()
-                .insert("aps-info", format!("step {}", n + 1).parse().unwrap());
-            if step == "accept" {
-                r.headers_mut()
-                    .insert("aps-retry-timeout", "30".parse().unwrap());
-            }
-            r
-        }
-        "done" if method == Method::DELETE => StatusCode::NO_CONTENT.into_response(),
-        "done" if method == Method::POST => (StatusCode::CREATED, Json(resource)).into_response(),
-        "done" => (StatusCode::OK, Json(resource)).into_response(),
-        "html" => (StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response(),
-        code => {
-            let code: u16 = code.parse().unwrap();
-            (StatusCode::from_u16(code).unwrap(), Json(json!({"code": code, "error": "Scripted", "message": format!("scripted {code}")}))).into_response()
-        }
-    }
 }
 
 /// A test controller on the scripted endpoint.
@@ -490,17 +283,20 @@ async fn receive(
     StatusCode::NO_CONTENT
 }
 
-/// Waits (really) until `f` holds, up to `secs` seconds.
+/// Waits until `f` holds, up to `secs` seconds.
 pub async fn eventually(secs: u64, mut f: impl FnMut() -> bool) {
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while !f() {
-        assert!(
-            std::time::Instant::now() < end,
-            "condition not reached in {secs} s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let limit = std::time::Duration::from_secs(secs);
+    until("the condition", limit, || std::future::ready(f())).await;
 }
+
+/// Waits until the controller's API load satisfies `f` (e.g. as many long polls waiting as
+/// the test started), up to 30 s.
+pub async fn load_reaches(c: &Controller, what: &str, f: impl Fn(ApiLoad) -> bool) {
+    until(what, SECS_30, || std::future::ready(f(c.api_load()))).await;
+}
+
+/// The longest a test waits for a process or a state.
+const SECS_30: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A `thing` with a plan.
 pub fn thing(plan: &[&str]) -> Value {

@@ -1,5 +1,5 @@
 //! The demo driven by a real controller (the framework's test kit): provision, coin flips at
-//! 30 s rechecks, success, without waiting 30 s for real.
+//! 30 s rechecks, success, without waiting 30 s for real: in scaled time, and in paused time.
 #![allow(clippy::unwrap_used)] // a test that cannot set itself up should stop right there
 
 use std::time::{Duration, Instant};
@@ -50,6 +50,7 @@ async fn provisioning_flips_the_coin_at_30_second_rechecks_until_it_is_done() {
         "the sync call, {heads} heads, one tails"
     );
     assert!(task.error.is_none());
+    assert_eq!(task.retry_after, Some(30));
     // Each of the rechecks asked for 30 s; the test kit's time scale makes them instant.
     assert!(
         started.elapsed() < Duration::from_secs(30),
@@ -81,4 +82,45 @@ async fn a_coin_that_shows_tails_first_finishes_on_the_first_recheck() {
     assert_eq!(task.state, State::Success);
     assert_eq!(task.output.as_deref(), Some("Provisioning the resource"));
     assert_eq!(task.attempts, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn provisioning_is_rechecked_every_30_seconds_until_the_coin_says_done() {
+    let seed = (0..).find(|s| heads_before_tails(*s) >= 3).unwrap();
+    let heads = heads_before_tails(seed);
+    let wall = Instant::now();
+
+    let controller = aps::testkit::start_paused(&async_provisioning::app(Some(seed)))
+        .await
+        .unwrap();
+    let task = controller
+        .provision("provisionable", json!({}))
+        .await
+        .unwrap();
+    let task = controller.wait(&task).await.unwrap();
+
+    assert_eq!(task.state, State::Success, "{task:?}");
+    assert_eq!(
+        task.attempts,
+        heads + 2,
+        "the sync call, {heads} heads, one tails"
+    );
+    let calls: Vec<_> = controller
+        .calls()
+        .into_iter()
+        .filter(|call| call.path == "/provisionable/")
+        .collect();
+    let phases: Vec<_> = calls.iter().map(|call| call.phase.as_deref()).collect();
+    let mut expected = vec![Some("async"); heads as usize + 1];
+    expected.insert(0, Some("sync"));
+    assert_eq!(phases, expected);
+    // Each recheck comes exactly when the answer before it asked: 30 s of paused time later.
+    let gaps: Vec<Duration> = calls.windows(2).map(|w| w[1].at - w[0].at).collect();
+    assert_eq!(gaps, vec![Duration::from_secs(30); heads as usize + 1]);
+    let took = wall.elapsed();
+    eprintln!(
+        "{} rechecks, 30 s apart in paused time, in {took:?} of wall time",
+        heads + 1
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }

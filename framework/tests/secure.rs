@@ -1,11 +1,13 @@
-//! The whole APS certificate model end to end: the real controller installs the demo over
-//! HTTPS, the endpoint keeps the credentials it is sent, answers only the controller's
+//! The whole APS certificate model end to end: the real controller installs the tests' mail
+//! application over HTTPS, the endpoint keeps the credentials it is sent, answers only the controller's
 //! certificate, and calls the controller back with the instance certificate.
 #![allow(clippy::unwrap_used)] // a test that cannot set itself up should stop right there
 
+mod support;
+
 use aps::Tls;
-use aps::testkit::State;
-use aps_controller::Controller;
+
+use aps_controller::{Controller, State};
 use serde_json::json;
 
 #[tokio::test]
@@ -14,14 +16,14 @@ async fn the_controller_installs_provisions_and_unprovisions_over_mutual_tls() {
     let endpoint_dir = dir.path().join("endpoint");
     let tls = Tls::self_signed(&endpoint_dir, &[]).unwrap();
     let endpoint_cert = tls.cert_path().to_owned();
-    let app = async_provisioning::app(Some(7)).data_dir(&endpoint_dir);
-    let package = app.package_model().unwrap();
+    let app = support::app().data_dir(&endpoint_dir);
+    let package = aps_controller::PackageModel::new(app.meta(), app.schemas()).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!(
-        "https://localhost:{}/async-prov",
+        "https://localhost:{}/mail",
         listener.local_addr().unwrap().port()
     );
-    tokio::spawn(async move { app.serve_tls(listener, "/async-prov", tls).await });
+    tokio::spawn(async move { app.serve_tls(listener, "/mail", tls).await });
 
     let controller = Controller::builder()
         .database(dir.path().join("controller.db").to_string_lossy())
@@ -54,15 +56,12 @@ async fn the_controller_installs_provisions_and_unprovisions_over_mutual_tls() {
     );
 
     let task = client
-        .provision(instance, "provisionable", json!({}))
+        .provision(instance, "mailbox", json!({"quota": 3}))
         .await
         .unwrap();
     let task = client.wait(task.id, |_| {}).await.unwrap();
     assert_eq!(task.state, State::Success, "{task:?}");
-    assert_eq!(
-        task.description.as_deref(),
-        Some("Provisioning the resource")
-    );
+    assert_eq!(task.description.as_deref(), Some("Creating the mailbox"));
 
     // Unprovision carries no body: the endpoint loads the resource from the controller's
     // /aps/2 over TLS, presenting the instance certificate.
@@ -86,10 +85,10 @@ async fn the_controller_installs_provisions_and_unprovisions_over_mutual_tls() {
         )
         .build()
         .unwrap()
-        .post(format!("{endpoint}/provisionable/"))
+        .post(format!("{endpoint}/mailbox/"))
         .header("APS-Instance-ID", instance.to_string())
         .header("APS-Controller-URI", controller.url())
-        .json(&json!({}))
+        .json(&json!({"quota": 3}))
         .send()
         .await
         .unwrap();
