@@ -17,32 +17,56 @@
 //!   in-process; `callback` delivers the outbox; `api` is the HTTP surface.
 //! * [`Client`] talks to a running controller; [`dev`] is the framework's `dev` command;
 //!   [`testkit`] runs a controller inside a test.
+//!
+//! Features: `engine` (default) is the controller itself (engine, SQLite store, API, serving,
+//! TLS, `dev`, the test kit); without it the crate is only the typed [`Client`] and the task
+//! types it answers with. `cli` (default) adds what the `aps-controller` program needs.
 #![warn(missing_docs)]
 
+#[cfg(feature = "engine")]
 mod api;
+#[cfg(feature = "engine")]
 mod backoff;
+#[cfg(feature = "engine")]
 mod callback;
 mod client;
 mod clock;
+#[cfg(feature = "engine")]
 mod controller;
+#[cfg(feature = "engine")]
 pub mod dev;
+#[cfg(feature = "engine")]
 mod endpoint;
+#[cfg(feature = "engine")]
 mod engine;
 mod error;
+#[cfg(feature = "engine")]
 mod package;
+#[cfg(feature = "engine")]
 mod serve;
+#[cfg(feature = "engine")]
 mod store;
+// Without the engine, only the task types the client answers with are used.
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 mod task;
+#[cfg(feature = "engine")]
 pub mod testkit;
+#[cfg(feature = "engine")]
 mod tls;
 
+#[cfg(feature = "engine")]
 pub use backoff::{MAX_SCALE, MIN_SCALE};
+#[cfg(feature = "engine")]
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};
 pub use clock::Timestamp;
+#[cfg(feature = "engine")]
 pub use controller::{Controller, ControllerBuilder};
 pub use error::Error;
+#[cfg(feature = "engine")]
 pub use package::{ModelError, PackageInfo, PackageModel, ServiceInfo};
+#[cfg(feature = "engine")]
 pub use store::{StoreError, StoreStats};
 pub use task::{Operation, State, Task, TaskResource, TaskStatus};
+#[cfg(feature = "engine")]
 pub use tls::TlsError;
