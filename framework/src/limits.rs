@@ -7,10 +7,11 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tokio::sync::Semaphore;
 
 use crate::Error;
+use crate::answer::ErrorResponse;
 
 /// Requests served at once unless [`App::max_concurrency`](crate::App::max_concurrency) says
 /// otherwise.

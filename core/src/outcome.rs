@@ -36,7 +36,7 @@ impl Outcome {
     /// recheck of 0 is clamped to 1 second.
     ///
     /// ```
-    /// use aps::Outcome;
+    /// use aps_core::Outcome;
     /// let outcome = Outcome::accepted("Provisioning the resource", 30);
     /// assert_eq!(outcome.recheck_secs(), Some(30));
     /// assert_eq!(Outcome::accepted("soon", 0).recheck_secs(), Some(1));
