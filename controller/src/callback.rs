@@ -22,11 +22,11 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::backoff::{TimeScale, backoff};
-use crate::clock::Timestamp;
-use crate::engine::Scheduler;
+use crate::schedule::Scheduler;
+use crate::schedule::{TimeScale, backoff};
 use crate::store::{Outbox, Store, StoreError};
 use crate::task::Task;
+use crate::timestamp::Timestamp;
 
 /// How long a callback is retried before it is given up (and logged).
 pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);

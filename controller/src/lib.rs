@@ -12,9 +12,10 @@
 //! * [`Controller`] (built with [`Controller::builder`]) opens the store, resumes unfinished
 //!   tasks and callbacks, and serves the API (plain HTTP, or TLS with the controller's own CA:
 //!   `tls` keeps the certificates, `serve` the connections).
-//! * `store` keeps all SQL; `engine` drives tasks (an in-memory timer heap schedules rechecks,
-//!   in-memory watch channels wake long polls); `endpoint` calls endpoints over HTTP or
-//!   in-process; `callback` delivers the outbox; `api` is the HTTP surface.
+//! * `store` keeps all SQL; `engine` drives tasks (in-memory watch channels wake long polls);
+//!   `schedule` holds the timer heap that rechecks run on, the backoff and the time scale;
+//!   `endpoint` calls endpoints over HTTP or in-process; `callback` delivers the outbox; `api`
+//!   is the HTTP surface.
 //! * [`Client`] talks to a running controller; [`dev`] is the framework's `dev` command;
 //!   [`testkit`] runs a controller inside a test.
 //!
@@ -26,11 +27,8 @@
 #[cfg(feature = "engine")]
 mod api;
 #[cfg(feature = "engine")]
-mod backoff;
-#[cfg(feature = "engine")]
 mod callback;
 mod client;
-mod clock;
 #[cfg(feature = "engine")]
 mod controller;
 #[cfg(feature = "engine")]
@@ -43,6 +41,8 @@ mod error;
 #[cfg(feature = "engine")]
 mod package;
 #[cfg(feature = "engine")]
+mod schedule;
+#[cfg(feature = "engine")]
 mod serve;
 #[cfg(feature = "engine")]
 mod store;
@@ -51,22 +51,23 @@ mod store;
 mod task;
 #[cfg(feature = "engine")]
 pub mod testkit;
+mod timestamp;
 #[cfg(feature = "engine")]
 mod tls;
 
 #[cfg(feature = "engine")]
-pub use backoff::{MAX_SCALE, MIN_SCALE};
-#[cfg(feature = "engine")]
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};
-pub use clock::Timestamp;
 #[cfg(feature = "engine")]
 pub use controller::{Controller, ControllerBuilder};
 pub use error::Error;
 #[cfg(feature = "engine")]
 pub use package::{ModelError, PackageInfo, PackageModel, ServiceInfo};
 #[cfg(feature = "engine")]
+pub use schedule::{MAX_SCALE, MIN_SCALE};
+#[cfg(feature = "engine")]
 pub use store::{StoreError, StoreStats};
 pub use task::{Operation, State, Task, TaskResource, TaskStatus};
+pub use timestamp::Timestamp;
 #[cfg(feature = "engine")]
 pub use tls::TlsError;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::clock::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// A task, as the contract shows it. Every field is always serialized, `null` when empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

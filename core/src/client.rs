@@ -174,8 +174,8 @@ impl ControllerClient {
         if status.is_success() {
             return Ok(bytes);
         }
-        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) if status.is_client_error() => {
+        Err(match ErrorBody::from_peer(status.as_u16(), &bytes) {
+            Some(body) if status.is_client_error() => {
                 Error::with(status, body.error, format!("controller: {}", body.message))
             }
             _ => Error::with(

@@ -3,7 +3,7 @@
 
 use aps_core::__private::Operation;
 use aps_protocol::headers::{self, header_text, text_of};
-use axum::Json;
+use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
@@ -20,23 +20,19 @@ pub(crate) trait ErrorResponse {
 
 impl ErrorResponse for Error {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.body())).into_response()
+        self.body().response().map(Body::from)
     }
 }
 
 /// The HTTP answer for an outcome.
 pub(crate) fn outcome(op: Operation, outcome: &Outcome, resource: Vec<u8>) -> Response {
+    if let Some(accepted) = outcome.as_accepted() {
+        return accepted.response(resource).map(Body::from);
+    }
     let json = [(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     )];
-    if let (Some(message), Some(secs)) = (outcome.message(), outcome.recheck_secs()) {
-        let mut response = (StatusCode::ACCEPTED, json, resource).into_response();
-        let h = response.headers_mut();
-        h.insert(headers::INFO, header_text(message));
-        h.insert(headers::RETRY_TIMEOUT, HeaderValue::from(secs));
-        return response;
-    }
     match op {
         Operation::Unprovision => StatusCode::NO_CONTENT.into_response(),
         Operation::Provision => (StatusCode::CREATED, json, resource).into_response(),

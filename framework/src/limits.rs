@@ -23,7 +23,7 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`App::header_read_timeout`](crate::App::header_read_timeout) says otherwise.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request body.
-pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BODY_READ_TIMEOUT: Duration = aps_protocol::body::READ_TIMEOUT;
 /// The largest request head (request line and headers) the router serves.
 const MAX_HEAD: usize = 32 * 1024;
 /// The most headers a request may have.

@@ -1,7 +1,11 @@
-//! The APS error body.
+//! The APS error body, written to and read from peers.
 
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::json::{MAX_DEPTH, nests_deeper_than};
 
 /// The body of every error answer: `{"code": 404, "error": "NotFound", "message": "…"}`.
 ///
@@ -28,6 +32,39 @@ impl ErrorBody {
             message: message.into(),
             details: None,
         }
+    }
+
+    /// Reads the error body a peer answered with `status`, or `None` when the body is not one
+    /// (or nests deeper than [`MAX_DEPTH`], checked before parsing). `code` is set to
+    /// `status`: the status is what the peer answered, whatever its body claims.
+    ///
+    /// ```
+    /// use aps_protocol::ErrorBody;
+    /// let read = ErrorBody::from_peer(404, br#"{"code":200,"error":"NotFound","message":"gone"}"#);
+    /// assert_eq!(read, Some(ErrorBody::new(404, "NotFound", "gone")));
+    /// assert_eq!(ErrorBody::from_peer(502, b"<html>Bad Gateway</html>"), None);
+    /// ```
+    pub fn from_peer(status: u16, body: &[u8]) -> Option<Self> {
+        if nests_deeper_than(body, MAX_DEPTH) {
+            return None;
+        }
+        let mut error = serde_json::from_slice::<Self>(body).ok()?;
+        error.code = status;
+        Some(error)
+    }
+
+    /// The error answer: status `code` (500 when `code` is no HTTP status) and this body as
+    /// JSON.
+    pub fn response(&self) -> Response<Vec<u8>> {
+        let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // Serializing this struct cannot fail: its members are strings, a number and a JSON
+        // value.
+        let mut response = Response::new(serde_json::to_vec(self).unwrap_or_default());
+        *response.status_mut() = status;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
     }
 }
 

@@ -4,12 +4,13 @@
 //! status equal to `code`. The extractors here replace axum's own (whose rejections are plain
 //! text): [`JsonBody`] for JSON request bodies, [`RawBody`] for others, [`Id`] for ids in
 //! paths, and [`Params`] for query strings, which cannot fail at all. A body must arrive within
-//! [`BODY_READ_TIMEOUT`] and within the route's size limit; JSON may nest at most
+//! [`READ_TIMEOUT`] and within the route's size limit; JSON may nest at most
 //! [`MAX_DEPTH`] deep.
 
 use aps_protocol::ErrorBody;
+use aps_protocol::body::READ_TIMEOUT;
 use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
-use axum::Json;
+use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -19,7 +20,6 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::limits::BODY_READ_TIMEOUT;
 use crate::engine::OperationError;
 use crate::store::StoreError;
 
@@ -43,8 +43,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        self.0.response().map(Body::from)
     }
 }
 
@@ -95,14 +94,14 @@ pub(crate) async fn wrong_method() -> ApiError {
     )
 }
 
-/// A request body, read within the route's size limit and [`BODY_READ_TIMEOUT`].
+/// A request body, read within the route's size limit and [`READ_TIMEOUT`].
 pub(crate) struct RawBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
+        let read = tokio::time::timeout(READ_TIMEOUT, Bytes::from_request(req, state));
         match read.await {
             Ok(Ok(bytes)) => Ok(Self(bytes)),
             Ok(Err(rejection)) => Err(ApiError::new(

@@ -12,9 +12,10 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -28,8 +29,6 @@ pub(crate) const DEFAULT_MAX_REQUESTS: usize = 1024;
 pub(crate) const DEFAULT_MAX_WAITING: usize = 65_536;
 /// How long a request may run: the longest wait plus a minute.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600 + 60);
-/// How long a client may take to send a request body.
-pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The slots of one router.
 #[derive(Clone)]
@@ -94,15 +93,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Slot {
 
 /// The 503 for a controller serving (or keeping waiting) as many requests as it allows.
 pub(crate) fn busy() -> Response {
-    let mut busy = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Busy",
-        "The controller is serving as many requests as it allows; try again shortly",
-    )
-    .into_response();
-    busy.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    busy
+    aps_protocol::busy::busy("controller").map(Body::from)
 }
 
 /// Runs a request if a slot is free, within the time limit.

@@ -19,10 +19,10 @@ use super::Api;
 use super::answer::{accepted, outcome};
 use super::error::{ApiError, Id, Params};
 use super::limits::{Slot, busy};
-use crate::clock::Timestamp;
 use crate::engine::Canceled;
 use crate::store::TaskFilter;
 use crate::task::{State as TaskState, Task, TaskStatus};
+use crate::timestamp::Timestamp;
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;

@@ -1,44 +1,44 @@
-use super::*;
+use aps_protocol::headers;
+use aps_protocol::{ErrorBody, RetryTimeout};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+
+use super::Reply;
 
 #[test]
-fn retry_timeout_is_read_and_clamped() {
+fn an_answers_retry_timeout_is_read_by_the_protocols_rule() {
     let mut head = HeaderMap::new();
-    assert_eq!(
-        reply(202, &head, Bytes::new()).retry_secs,
-        DEFAULT_RETRY_SECS
-    );
-    head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static("soon"));
-    assert_eq!(
-        reply(202, &head, Bytes::new()).retry_secs,
-        DEFAULT_RETRY_SECS
-    );
     head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static("0"));
-    assert_eq!(reply(202, &head, Bytes::new()).retry_secs, 1);
-    head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static(" 7 "));
-    assert_eq!(reply(202, &head, Bytes::new()).retry_secs, 7);
-    for huge in [
-        "18446744073709551615",
-        "99999999999999999999999",
-        "9300000000000000000",
-    ] {
-        head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static(huge));
-        assert_eq!(reply(202, &head, Bytes::new()).retry_secs, MAX_RETRY_SECS);
-    }
-    head.insert(headers::RETRY_TIMEOUT, HeaderValue::from_static("9.3e18"));
+    head.insert(headers::INFO, HeaderValue::from_static("Working"));
+    let read = Reply::read(202, &head, Bytes::new());
+    assert_eq!(read.retry, RetryTimeout::MIN);
+    assert_eq!(read.info.as_deref(), Some("Working"));
     assert_eq!(
-        reply(202, &head, Bytes::new()).retry_secs,
-        DEFAULT_RETRY_SECS
+        Reply::read(202, &HeaderMap::new(), Bytes::new()).retry,
+        RetryTimeout::DEFAULT
     );
+}
+
+#[test]
+fn an_answer_made_in_the_endpoints_place_reads_like_one_it_sent() {
+    let read = Reply::too_large();
+    assert_eq!(read.status, 502);
+    let error = ErrorBody::from_peer(read.status, &read.body).unwrap();
+    assert_eq!(error.error, "AnswerTooLarge");
 }
 
 #[test]
 fn echoed_credentials_are_dropped() {
     let echoed = Bytes::from(r#"{"aps":{"id":"x","x509":{"self":"KEY"}},"n":1}"#);
-    let kept = reply(200, &HeaderMap::new(), echoed).body;
+    let kept = Reply::read(200, &HeaderMap::new(), echoed).body;
     let kept: Value = serde_json::from_slice(&kept).unwrap();
     assert_eq!(kept, json!({"aps": {"id": "x"}, "n": 1}));
     let plain = Bytes::from_static(b"<html>x509</html>");
-    assert_eq!(reply(500, &HeaderMap::new(), plain.clone()).body, plain);
+    assert_eq!(
+        Reply::read(500, &HeaderMap::new(), plain.clone()).body,
+        plain
+    );
 }
 
 proptest::proptest! {
@@ -61,8 +61,8 @@ proptest::proptest! {
         if echoed {
             body.extend_from_slice(br#"{"aps":{"x509":{"self":"KEY"}}}"#);
         }
-        let read = reply(status, &head, Bytes::from(body));
-        proptest::prop_assert!((1..=MAX_RETRY_SECS).contains(&read.retry_secs));
+        let read = Reply::read(status, &head, Bytes::from(body));
+        proptest::prop_assert!((RetryTimeout::MIN..=RetryTimeout::MAX).contains(&read.retry));
         // Credentials echoed in a JSON answer never get through.
         if echoed && serde_json::from_slice::<Value>(&read.body).is_ok() {
             proptest::prop_assert!(!read.body.windows(3).any(|w| w == b"KEY"));

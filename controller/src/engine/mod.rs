@@ -11,7 +11,6 @@
 mod operations;
 pub(crate) mod outcome;
 mod resources;
-mod scheduler;
 mod slots;
 
 use std::sync::{Arc, Weak};
@@ -26,17 +25,16 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::backoff::{TimeScale, backoff, later};
 use crate::callback::{Callbacks, owed};
-use crate::clock::Timestamp;
 use crate::endpoint::{Call, Endpoints};
+use crate::schedule::{Scheduler, TimeScale, backoff, later};
 use crate::store::{ApplicationRow, ResourceChange, ResourceRow, Store, StoreError};
 use crate::task::{JsonText, Operation, Record, State, Task};
+use crate::timestamp::Timestamp;
 use outcome::{Applied, Context, capped};
 use slots::{Slot, Slots};
 
 pub(crate) use operations::OperationError;
-pub(crate) use scheduler::Scheduler;
 
 /// How many endpoint calls run at once.
 const CONCURRENT_CALLS: usize = 256;

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::Engine;
 use super::outcome::{stamp, transitional};
-use crate::clock::Timestamp;
 use crate::package::{PackageInfo, PackageModel};
 use crate::store::{ApplicationRow, ResourceRow, StoreError};
 use crate::task::{JsonText, Operation, Record, State, Task, TaskResource, Work};
+use crate::timestamp::Timestamp;
 
 /// How often an operation on a stored resource is tried when the resource keeps changing.
 const ATTEMPTS: usize = 8;

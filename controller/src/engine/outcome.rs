@@ -10,11 +10,11 @@ use std::time::Duration;
 use aps_protocol::{ErrorBody, Status};
 use serde_json::{Value, json};
 
-use crate::backoff::{TimeScale, backoff};
-use crate::clock::Timestamp;
 use crate::endpoint::{Reply, Unreachable};
+use crate::schedule::{TimeScale, backoff};
 use crate::store::{ResourceChange, ResourceRow};
 use crate::task::{JsonText, Operation, Record, State};
+use crate::timestamp::Timestamp;
 
 /// What to store after an answer, and when to call the endpoint next.
 #[derive(Debug)]
@@ -168,11 +168,8 @@ pub(crate) fn apply(
     match reply.status {
         202 => {
             record.work.phase_async = true;
-            record.task.retry_after = Some(reply.retry_secs);
-            let delay = capped(
-                record,
-                context.scale.apply(Duration::from_secs(reply.retry_secs)),
-            );
+            record.task.retry_after = Some(reply.retry.secs());
+            let delay = capped(record, context.scale.apply(reply.retry.duration()));
             let returned = returned(&reply, base.as_ref());
             if let Some(note) = returned.note {
                 tracing::warn!("the endpoint answered 202, but {note}");
@@ -262,22 +259,16 @@ fn wait(record: &mut Record, delay: Duration, resource: ResourceChange) -> Appli
 
 /// The endpoint's error body, or one made from what it sent; `code` is always the HTTP status.
 fn endpoint_error(status: u16, body: &[u8]) -> ErrorBody {
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(mut error) => {
-            error.code = status;
-            error
-        }
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text: String = text.trim().chars().take(500).collect();
-            let message = if text.is_empty() {
-                format!("The endpoint answered {status}")
-            } else {
-                format!("The endpoint answered {status}: {text}")
-            };
-            ErrorBody::new(status, "EndpointError", message)
-        }
-    }
+    ErrorBody::from_peer(status, body).unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        let text: String = text.trim().chars().take(500).collect();
+        let message = if text.is_empty() {
+            format!("The endpoint answered {status}")
+        } else {
+            format!("The endpoint answered {status}: {text}")
+        };
+        ErrorBody::new(status, "EndpointError", message)
+    })
 }
 
 /// Fails a task whose deadline has passed.

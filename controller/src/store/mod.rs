@@ -26,9 +26,9 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
-use crate::clock::Timestamp;
 use crate::package::PackageModel;
 use crate::task::Record;
+use crate::timestamp::Timestamp;
 
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};

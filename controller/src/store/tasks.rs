@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
 use super::{ApplicationRow, ResourceRow, Store, StoreError, corrupt, uuid};
-use crate::clock::Timestamp;
 use crate::task::{Record, State, Task};
+use crate::timestamp::Timestamp;
 
 /// What a task's change does to its resource.
 #[derive(Debug, Clone, PartialEq)]

@@ -31,7 +31,7 @@ fn reply(status: u16, info: Option<&str>, body: &str) -> Result<Reply, Unreachab
     Ok(Reply {
         status,
         info: info.map(str::to_owned),
-        retry_secs: 30,
+        retry: aps_protocol::RetryTimeout::DEFAULT,
         body: Bytes::from(body.to_owned()),
     })
 }
@@ -177,7 +177,7 @@ fn no_delay_outlasts_the_deadline() {
     let mut r = record();
     r.work.deadline = Timestamp::now().plus(Duration::from_secs(2));
     let mut answer = reply(202, None, "{}").unwrap();
-    answer.retry_secs = u64::MAX;
+    answer.retry = aps_protocol::RetryTimeout::MAX;
     let slow = Context {
         scale: TimeScale::new(1e-20),
         ..context(None)

@@ -7,10 +7,22 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
+
+/// The longest delay anything is scheduled after; far enough to never come, small enough that
+/// adding it to any instant cannot overflow (tokio's own "far future" is 30 years too).
+pub(crate) const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
+/// `at + delay`, saturating at [`FAR`] after `at`: an endpoint's delay can be anything.
+pub(crate) fn later(at: Instant, delay: Duration) -> Instant {
+    at.checked_add(delay.min(FAR))
+        .or_else(|| at.checked_add(FAR))
+        .unwrap_or(at)
+}
 
 /// Sends keys to a callback when they fall due.
 #[derive(Debug)]
@@ -65,7 +77,6 @@ async fn run<K: Ord>(mut rx: mpsc::UnboundedReceiver<(Instant, K)>, on_due: impl
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
-    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn keys_come_due_in_time_order() {
@@ -80,5 +91,15 @@ mod tests {
         assert_eq!(*seen.lock().unwrap(), vec![1]);
         tokio::time::sleep(Duration::from_secs(20)).await;
         assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_delay_past_far_is_scheduled_at_far() {
+        let now = Instant::now();
+        assert_eq!(later(now, Duration::MAX), now + FAR);
+        assert_eq!(
+            later(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
     }
 }

@@ -1,19 +1,5 @@
-//! Starting a controller: the builder, and the handle of a running one.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), aps_controller::Error> {
-//! use aps_controller::Controller;
-//!
-//! let controller = Controller::builder()
-//!     .database("/tmp/aps/controller.db")
-//!     .listen("127.0.0.1:0".parse().unwrap())
-//!     .tls(true)
-//!     .time_scale(1000.0)
-//!     .start()
-//!     .await?;
-//! println!("API at {}/api/v1", controller.url());
-//! # Ok(()) }
-//! ```
+//! The settings of a controller to start, and its start: open the store, resume unfinished
+//! work, serve.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,15 +13,15 @@ use tokio::net::TcpListener;
 
 use crate::Error;
 use crate::api::{self, Api};
-use crate::backoff::TimeScale;
 use crate::callback::{Callbacks, Secret};
-use crate::client::Client;
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
-use crate::package::{PackageInfo, PackageModel};
+use crate::schedule::TimeScale;
 use crate::serve::Server;
-use crate::store::{Store, StoreStats};
+use crate::store::Store;
 use crate::tls::Authority;
+
+use super::Controller;
 
 /// Settings of a controller to start; every one has a default.
 #[derive(Debug, Clone)]
@@ -314,77 +300,3 @@ async fn first_secret(store: &Store, data_dir: &Path) -> Result<(Secret, Option<
 
 /// The file, in the data directory, that a webhook secret made by the controller is copied to.
 const WEBHOOK_SECRET_FILE: &str = "webhook-secret";
-
-/// A running controller. Dropping it stops the API server and the schedulers.
-pub struct Controller {
-    addr: SocketAddr,
-    url: String,
-    authority: Arc<Authority>,
-    engine: Arc<Engine>,
-    secret: Secret,
-    secret_file: Option<PathBuf>,
-    server: Server,
-}
-
-impl Controller {
-    /// The settings of a new controller.
-    pub fn builder() -> ControllerBuilder {
-        ControllerBuilder::default()
-    }
-
-    /// The address the API listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The base URL, e.g. `http://127.0.0.1:6308`, or `https://…` over TLS (the API is
-    /// under `/api/v1`).
-    pub fn url(&self) -> String {
-        self.url.clone()
-    }
-
-    /// The controller's CA certificate (PEM): what clients of the TLS API trust, and what
-    /// signed every certificate the controller issued.
-    pub fn ca_pem(&self) -> &str {
-        self.authority.ca_pem()
-    }
-
-    /// A client of this controller's API (trusting its CA).
-    pub fn client(&self) -> Client {
-        Client::trusting(&self.url(), self.ca_pem())
-    }
-
-    /// The webhook secret that signs callbacks.
-    pub fn webhook_secret(&self) -> &Secret {
-        &self.secret
-    }
-
-    /// Whether the webhook secret was made by this start (so the operator should be told once).
-    pub fn webhook_secret_is_new(&self) -> bool {
-        self.secret_file.is_some()
-    }
-
-    /// Where the webhook secret made by this start was copied (`{data dir}/webhook-secret`,
-    /// readable by its owner only); `None` when it was given or made by an earlier start. The
-    /// secret itself is never printed or logged.
-    pub fn webhook_secret_file(&self) -> Option<&Path> {
-        self.secret_file.as_deref()
-    }
-
-    /// Imports a package model (as the framework produces it, without a zip).
-    pub async fn import(&self, model: &PackageModel) -> Result<PackageInfo, Error> {
-        Ok(self.engine.import(model).await?)
-    }
-
-    /// What the store has done since this start: reads, task changes written, commits.
-    pub fn store_stats(&self) -> StoreStats {
-        self.engine.store().stats()
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        self.server.stop();
-        self.engine.stop();
-    }
-}

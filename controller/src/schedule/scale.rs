@@ -1,32 +1,13 @@
-//! Retry delays: exponential backoff with jitter, and the `--time-scale` that shortens delays.
-//!
-//! Both the engine (an endpoint that cannot be reached) and the callback outbox (a receiver that
-//! does not answer 2xx) wait 1 s, then about twice as long each time, up to 5 minutes. Each delay
-//! is drawn between half and all of that, so that thousands of retries do not fire in the same
-//! second.
+//! The `--time-scale`: divides every delay, so tests and demos run rechecks in milliseconds.
 
 use std::time::Duration;
 
-use rand::Rng;
-
-const FIRST: Duration = Duration::from_secs(1);
-const LONGEST: Duration = Duration::from_secs(300);
-
-/// The delay before retry number `failures` (1 for the first retry).
-pub(crate) fn backoff(failures: u32) -> Duration {
-    let doublings = failures.saturating_sub(1).min(16);
-    let full = FIRST.saturating_mul(1 << doublings).min(LONGEST);
-    full.mul_f64(rand::rng().random_range(0.5..=1.0))
-}
+use super::timer::FAR;
 
 /// The smallest time scale: a slower clock would turn a 30 s recheck into more than a year.
 pub const MIN_SCALE: f64 = 1e-3;
 /// The largest time scale: faster, and every delay is already below a microsecond.
 pub const MAX_SCALE: f64 = 1e9;
-/// The longest delay anything is scheduled after; far enough to never come, small enough that
-/// adding it to any instant cannot overflow (tokio's own "far future" is 30 years too).
-pub(crate) const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
-
 /// A time scale outside [`MIN_SCALE`]..=[`MAX_SCALE`].
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[error(
@@ -76,27 +57,9 @@ impl TimeScale {
     }
 }
 
-/// `at + delay`, saturating at [`FAR`] after `at`: an endpoint's delay can be anything.
-pub(crate) fn later(at: tokio::time::Instant, delay: Duration) -> tokio::time::Instant {
-    at.checked_add(delay.min(FAR))
-        .or_else(|| at.checked_add(FAR))
-        .unwrap_or(at)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_from_one_second_up_to_five_minutes_with_jitter() {
-        for _ in 0..100 {
-            let first = backoff(1);
-            assert!(first >= Duration::from_millis(500) && first <= FIRST);
-            let third = backoff(3);
-            assert!(third >= Duration::from_secs(2) && third <= Duration::from_secs(4));
-            assert!(backoff(1000) <= LONGEST && backoff(1000) >= LONGEST / 2);
-        }
-    }
 
     #[test]
     fn nonsense_scales_count_as_one() {
@@ -123,12 +86,6 @@ mod tests {
         assert_eq!(
             TimeScale::new(1.0).apply(Duration::from_secs(u64::MAX)),
             FAR
-        );
-        let now = tokio::time::Instant::now();
-        assert_eq!(later(now, Duration::MAX), now + FAR);
-        assert_eq!(
-            later(now, Duration::from_secs(1)),
-            now + Duration::from_secs(1)
         );
     }
 }

@@ -1,0 +1,107 @@
+//! Starting a controller: the builder (`builder`), and the handle of a running one.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), aps_controller::Error> {
+//! use aps_controller::Controller;
+//!
+//! let controller = Controller::builder()
+//!     .database("/tmp/aps/controller.db")
+//!     .listen("127.0.0.1:0".parse().unwrap())
+//!     .tls(true)
+//!     .time_scale(1000.0)
+//!     .start()
+//!     .await?;
+//! println!("API at {}/api/v1", controller.url());
+//! # Ok(()) }
+//! ```
+
+mod builder;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Error;
+use crate::callback::Secret;
+use crate::client::Client;
+use crate::engine::Engine;
+use crate::package::{PackageInfo, PackageModel};
+use crate::serve::Server;
+use crate::store::StoreStats;
+use crate::tls::Authority;
+
+pub use builder::ControllerBuilder;
+
+/// A running controller. Dropping it stops the API server and the schedulers.
+pub struct Controller {
+    addr: SocketAddr,
+    url: String,
+    authority: Arc<Authority>,
+    engine: Arc<Engine>,
+    secret: Secret,
+    secret_file: Option<PathBuf>,
+    server: Server,
+}
+
+impl Controller {
+    /// The settings of a new controller.
+    pub fn builder() -> ControllerBuilder {
+        ControllerBuilder::default()
+    }
+
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:6308`, or `https://…` over TLS (the API is
+    /// under `/api/v1`).
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The controller's CA certificate (PEM): what clients of the TLS API trust, and what
+    /// signed every certificate the controller issued.
+    pub fn ca_pem(&self) -> &str {
+        self.authority.ca_pem()
+    }
+
+    /// A client of this controller's API (trusting its CA).
+    pub fn client(&self) -> Client {
+        Client::trusting(&self.url(), self.ca_pem())
+    }
+
+    /// The webhook secret that signs callbacks.
+    pub fn webhook_secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// Whether the webhook secret was made by this start (so the operator should be told once).
+    pub fn webhook_secret_is_new(&self) -> bool {
+        self.secret_file.is_some()
+    }
+
+    /// Where the webhook secret made by this start was copied (`{data dir}/webhook-secret`,
+    /// readable by its owner only); `None` when it was given or made by an earlier start. The
+    /// secret itself is never printed or logged.
+    pub fn webhook_secret_file(&self) -> Option<&Path> {
+        self.secret_file.as_deref()
+    }
+
+    /// Imports a package model (as the framework produces it, without a zip).
+    pub async fn import(&self, model: &PackageModel) -> Result<PackageInfo, Error> {
+        Ok(self.engine.import(model).await?)
+    }
+
+    /// What the store has done since this start: reads, task changes written, commits.
+    pub fn store_stats(&self) -> StoreStats {
+        self.engine.store().stats()
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        self.server.stop();
+        self.engine.stop();
+    }
+}
