@@ -37,6 +37,7 @@ pub struct Client {
 enum Transport {
     Http(reqwest::Client),
     /// The controller's routes, called in-process (no socket: what a paused clock needs).
+    #[cfg(feature = "engine")]
     InProcess(axum::Router),
 }
 
@@ -74,6 +75,7 @@ impl Client {
 
     /// A client that calls the controller's routes (see
     /// [`Controller::router`](crate::Controller::router)) in-process, without a socket.
+    #[cfg(feature = "engine")]
     pub fn in_process(router: axum::Router) -> Self {
         Self {
             base: String::new(),
@@ -115,6 +117,7 @@ impl Client {
                 let response = request.send().await?;
                 (response.status().as_u16(), response.bytes().await?)
             }
+            #[cfg(feature = "engine")]
             Transport::InProcess(router) => in_process(router, method, path, body).await?,
         };
         let body = if bytes.is_empty() {
@@ -202,6 +205,7 @@ impl Client {
 }
 
 /// One request through the controller's routes, in-process.
+#[cfg(feature = "engine")]
 async fn in_process(
     router: &axum::Router,
     method: Method,

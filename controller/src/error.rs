@@ -2,14 +2,19 @@
 
 use aps_protocol::ErrorBody;
 
+#[cfg(feature = "engine")]
 use crate::callback::BadSecret;
+#[cfg(feature = "engine")]
 use crate::package::ModelError;
+#[cfg(feature = "engine")]
 use crate::store::StoreError;
+#[cfg(feature = "engine")]
 use crate::tls::TlsError;
 
 /// What can go wrong when starting, embedding or talking to a controller.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    #[cfg(feature = "engine")]
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -25,12 +30,15 @@ pub enum Error {
     /// The controller answered something this client did not expect.
     #[error("unexpected answer: {0}")]
     Unexpected(String),
+    #[cfg(feature = "engine")]
     /// The package model is incomplete.
     #[error("package: {0}")]
     Model(#[from] ModelError),
+    #[cfg(feature = "engine")]
     /// The webhook secret is malformed.
     #[error(transparent)]
     Secret(#[from] BadSecret),
+    #[cfg(feature = "engine")]
     /// The controller's certificates could not be made, read or used.
     #[error(transparent)]
     Tls(#[from] TlsError),

@@ -19,33 +19,58 @@
 //!   is the HTTP surface.
 //! * [`Client`] talks to a running controller; [`dev`] is the framework's `dev` command;
 //!   [`testkit`] runs a controller inside a test.
+//!
+//! Features: `engine` (default) is the controller itself (engine, SQLite store, API, serving,
+//! TLS, `dev`, the test kit); without it the crate is only the typed [`Client`] and the task
+//! types it answers with. `cli` (default) adds what the `aps-controller` program needs.
 #![warn(missing_docs)]
 
+#[cfg(feature = "engine")]
 mod api;
+#[cfg(feature = "engine")]
 mod callback;
 mod client;
+#[cfg(feature = "engine")]
 mod controller;
+#[cfg(feature = "engine")]
 pub mod dev;
+#[cfg(feature = "engine")]
 mod endpoint;
+#[cfg(feature = "engine")]
 mod engine;
 mod error;
+#[cfg(feature = "engine")]
 mod package;
+#[cfg(feature = "engine")]
 mod schedule;
+#[cfg(feature = "engine")]
 mod serve;
+#[cfg(feature = "engine")]
 mod store;
+// Without the engine, only the task types the client answers with are used.
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 mod task;
+#[cfg(feature = "engine")]
 pub mod testkit;
 mod timestamp;
+#[cfg(feature = "engine")]
 mod tls;
 
+#[cfg(feature = "engine")]
 pub use api::ApiLoad;
+#[cfg(feature = "engine")]
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};
+#[cfg(feature = "engine")]
 pub use controller::{Controller, ControllerBuilder};
 pub use error::Error;
+#[cfg(feature = "engine")]
 pub use package::{ModelError, PackageInfo, PackageModel, ServiceInfo};
+#[cfg(feature = "engine")]
 pub use schedule::{MAX_SCALE, MIN_SCALE};
+#[cfg(feature = "engine")]
 pub use store::{StoreError, StoreStats};
 pub use task::{Operation, State, Task, TaskResource, TaskStatus};
 pub use timestamp::Timestamp;
+#[cfg(feature = "engine")]
 pub use tls::TlsError;

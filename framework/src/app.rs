@@ -1,20 +1,28 @@
 //! The application: its identity, its resource types, and what is built from them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "server")]
+use std::path::PathBuf;
+#[cfg(feature = "server")]
 use std::sync::Arc;
+#[cfg(feature = "server")]
 use std::time::Duration;
 
 use aps_protocol::meta::Code;
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
-use crate::context::State;
+#[cfg(feature = "server")]
+use aps_core::__private::Handler;
+use aps_core::__private::{Registration, State, registered};
+
+#[cfg(feature = "server")]
 use crate::limits::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT,
 };
-use crate::registry::{self, Handler, Registration};
 use crate::{Provisionable, schema};
 
 /// Bodies larger than this are refused with 413 unless [`App::body_limit`] says otherwise.
+#[cfg(feature = "server")]
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// An APS application: its identity (id, name, version, release), the resource types it
@@ -47,13 +55,34 @@ pub struct App {
     meta: AppMeta,
     services: Vec<Service>,
     pub(crate) state: State,
+    #[cfg(feature = "server")]
+    pub(crate) server: Settings,
+    /// The endpoint binary's path inside the package, named by each service's `<code>`.
+    pub(crate) binary: Option<String>,
+}
+
+/// How the application is served; see the setters of [`App`].
+#[cfg(feature = "server")]
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
     pub(crate) body_limit: usize,
     pub(crate) max_concurrency: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) data_dir: Option<PathBuf>,
-    /// The endpoint binary's path inside the package, named by each service's `<code>`.
-    pub(crate) binary: Option<String>,
+}
+
+#[cfg(feature = "server")]
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            data_dir: None,
+        }
+    }
 }
 
 /// A resource type as the application serves it.
@@ -63,6 +92,7 @@ pub(crate) struct Service {
     /// As registered: absolute, or relative to the application id.
     type_id: &'static str,
     pub(crate) root: bool,
+    #[cfg(feature = "server")]
     pub(crate) handler: Arc<dyn Handler>,
     schema: fn() -> schemars::Schema,
 }
@@ -87,11 +117,8 @@ impl App {
             },
             services: Vec::new(),
             state: State::default(),
-            body_limit: DEFAULT_BODY_LIMIT,
-            max_concurrency: DEFAULT_MAX_CONCURRENCY,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
-            data_dir: None,
+            #[cfg(feature = "server")]
+            server: Settings::default(),
             binary: None,
         }
     }
@@ -117,7 +144,7 @@ impl App {
 
     /// Adds every type registered with [`register!`](crate::register) that is not added yet.
     pub fn registered(mut self) -> Self {
-        for registration in registry::registered() {
+        for registration in registered() {
             if !self.services.iter().any(|s| s.id == registration.service) {
                 self.push(registration);
             }
@@ -177,38 +204,43 @@ impl App {
         self
     }
 
+    #[cfg(feature = "server")]
     /// Sets the largest request body accepted (default [`DEFAULT_BODY_LIMIT`]).
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
+        self.server.body_limit = bytes;
         self
     }
 
+    #[cfg(feature = "server")]
     /// Sets how many requests are served at once (default [`DEFAULT_MAX_CONCURRENCY`]); more
     /// are answered 503 with `Retry-After` at once, so a burst cannot exhaust the process.
     pub fn max_concurrency(mut self, requests: usize) -> Self {
-        self.max_concurrency = requests;
+        self.server.max_concurrency = requests;
         self
     }
 
+    #[cfg(feature = "server")]
     /// Sets how long a request may run (default [`DEFAULT_REQUEST_TIMEOUT`]); a longer one is
     /// answered 504. Long work belongs in the async phase: answer [`Outcome::accepted`](crate::Outcome::accepted).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.server.request_timeout = timeout;
         self
     }
 
+    #[cfg(feature = "server")]
     /// Sets how long a client may take to send a request head (default
     /// [`DEFAULT_HEADER_READ_TIMEOUT`]); a slower one is disconnected, so idle or trickling
     /// connections cannot pile up.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.header_read_timeout = timeout;
+        self.server.header_read_timeout = timeout;
         self
     }
 
+    #[cfg(feature = "server")]
     /// Sets where the endpoint keeps instance credentials (`instances/{id}/x509.json`). Without
     /// it they live in memory only, which suits tests.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.data_dir = Some(dir.into());
+        self.server.data_dir = Some(dir.into());
         self
     }
 
@@ -251,11 +283,13 @@ impl App {
     }
 
     /// The service with this id.
+    #[cfg(feature = "server")]
     pub(crate) fn find(&self, service: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.id == service)
     }
 
     /// Problems that make the application unservable, one line each.
+    #[cfg(feature = "server")]
     pub(crate) fn problems(&self) -> Vec<String> {
         let roots: Vec<_> = self
             .services
@@ -318,6 +352,7 @@ impl App {
             id: registration.service.to_owned(),
             type_id: registration.type_id,
             root: registration.root,
+            #[cfg(feature = "server")]
             handler: (registration.handler)(),
             schema: registration.schema,
         });

@@ -4,10 +4,11 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{App, Tls, TlsError};
+use crate::App;
 
 /// No options of the application's own.
 #[derive(Args, Debug, Clone, Copy, Default)]
@@ -29,7 +30,25 @@ enum Command<A: Args> {
     /// resource, and show its task live.
     #[cfg(feature = "dev")]
     Dev(crate::dev::DevArgs<A>),
+    /// Without the `dev` feature: says how to get the command.
+    #[cfg(not(feature = "dev"))]
+    #[command(hide = true)]
+    Dev(NoDev),
 }
+
+/// Whatever `dev` was given, in a program built without it.
+#[cfg(not(feature = "dev"))]
+#[derive(Args, Debug)]
+struct NoDev {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    _args: Vec<OsString>,
+}
+
+/// What `dev` answers in a program built without it.
+#[cfg(not(feature = "dev"))]
+const NO_DEV: &str = "this program was built without the `dev` command: it comes with the `dev` \
+    feature of `aps` (for a program with a `dev` feature enabling `aps/dev`: \
+    `cargo run --features dev -- dev`)";
 
 #[derive(Args, Debug)]
 struct ServeArgs<A: Args> {
@@ -48,6 +67,9 @@ struct ServeArgs<A: Args> {
     app: A,
 }
 
+// Without `tls` the options stay, so that giving one is answered with why it cannot be served
+// rather than with "unknown option"; their values are then never read.
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
 #[derive(Args, Debug)]
 struct TlsArgs {
     /// Serve HTTPS with this certificate chain (PEM).
@@ -78,10 +100,30 @@ impl TlsArgs {
     /// The TLS to serve with, or `None` for plain HTTP, which must be asked for. A self-signed
     /// certificate names the listen address (unless it is a wildcard) and `--tls-name`s, besides
     /// loopback and the host name: endpoint.sh gives the host of the URL it prints.
-    fn load(&self, data_dir: &Path, listen: SocketAddr) -> Result<Option<Tls>, String> {
+    fn load(
+        &self,
+        data_dir: &Path,
+        listen: SocketAddr,
+    ) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+        if self.tls_cert.is_none() && !self.self_signed {
+            return if self.insecure_http {
+                Ok(None)
+            } else {
+                Err(NO_TLS_ASKED.into())
+            };
+        }
+        self.certificate(data_dir, listen).map(Some)
+    }
+
+    #[cfg(feature = "tls")]
+    fn certificate(
+        &self,
+        data_dir: &Path,
+        listen: SocketAddr,
+    ) -> Result<Arc<rustls::ServerConfig>, String> {
         let loaded = match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => Tls::from_pem_files(cert, key),
-            _ if self.self_signed => {
+            (Some(cert), Some(key)) => crate::Tls::from_pem_files(cert, key),
+            _ => {
                 let mut names: Vec<String> = self
                     .tls_names
                     .iter()
@@ -92,23 +134,31 @@ impl TlsArgs {
                 if !listen.ip().is_unspecified() {
                     names.push(listen.ip().to_string());
                 }
-                Tls::self_signed(data_dir, &names)
-            }
-            _ if self.insecure_http => return Ok(None),
-            _ => {
-                return Err(
-                    "an endpoint serves HTTPS: give --tls-cert and --tls-key, or \
-                            --self-signed; --insecure-http serves plain HTTP for local \
-                            development"
-                        .into(),
-                );
+                crate::Tls::self_signed(data_dir, &names)
             }
         };
         loaded
-            .map(Some)
-            .map_err(|e: TlsError| format!("cannot set up TLS: {e}"))
+            .map(|tls| tls.config)
+            .map_err(|e| format!("cannot set up TLS: {e}"))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn certificate(
+        &self,
+        _data_dir: &Path,
+        _listen: SocketAddr,
+    ) -> Result<Arc<rustls::ServerConfig>, String> {
+        Err(
+            "this endpoint was built without HTTPS (the `tls` feature of `aps`): it serves \
+             only plain HTTP, with --insecure-http"
+                .into(),
+        )
     }
 }
+
+/// Neither a certificate nor plain HTTP was asked for.
+const NO_TLS_ASKED: &str = "an endpoint serves HTTPS: give --tls-cert and --tls-key, or \
+    --self-signed; --insecure-http serves plain HTTP for local development";
 
 #[derive(Args, Debug)]
 struct MetaArgs<A: Args> {
@@ -143,10 +193,7 @@ pub fn run(app: App) -> ExitCode {
 pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
     let cli = Cli::<A>::parse_from(with_default_command(std::env::args_os().collect()));
     // `dev` draws a live task view on the terminal: keep request lines out of it.
-    #[cfg(feature = "dev")]
     let quiet = matches!(cli.command, Command::Dev(_));
-    #[cfg(not(feature = "dev"))]
-    let quiet = false;
     // The controller's start-up notice (the time scale) is shown by `dev` itself.
     let _logs = crate::trace::init(if quiet {
         "warn,aps_controller::controller=error"
@@ -171,6 +218,8 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
             let app = build(args.app);
             runtime.block_on(crate::dev::run(&app, args.dev))
         }
+        #[cfg(not(feature = "dev"))]
+        Command::Dev(_) => fail(NO_DEV),
         Command::Meta(args) => {
             let mut app = build(args.app);
             // The package keeps this binary as `bin/{its file name}`: the services' `<code>`.
@@ -202,7 +251,12 @@ fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
-async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>) -> ExitCode {
+async fn serve(
+    app: &App,
+    listen: SocketAddr,
+    base_path: &str,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> ExitCode {
     let listener = match std::net::TcpListener::bind(listen) {
         Ok(listener) => listener,
         Err(e) => return fail(&format!("cannot listen on {listen}: {e}")),
@@ -223,11 +277,7 @@ async fn serve(app: &App, listen: SocketAddr, base_path: &str, tls: Option<Tls>)
         "serving {name} at {scheme}://{listen}{}",
         base.trim_end_matches('/')
     );
-    let served = match tls {
-        Some(tls) => app.serve_tls(listener, &base, tls).await,
-        None => app.serve(listener, &base).await,
-    };
-    match served {
+    match app.serve_on(listener, &base, tls).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
     }

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use aps_core::Transport;
 use aps_server::PeerCertificate;
 use aps_server::files::{self, Readers};
 use axum::http::StatusCode;
@@ -28,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::client::ControllerClient;
-use crate::routes::json;
+use crate::body::json;
+use crate::transport::{self, Http};
 use crate::{Error, Result};
 
 /// `aps.x509` of an install request.
@@ -63,8 +64,8 @@ pub(crate) struct Credentials {
     x509: X509,
     /// The certificate the controller presents.
     pub(crate) controller: CertificateDer<'static>,
-    /// An HTTP client that presents the instance certificate and trusts only the controller's.
-    pub(crate) http: reqwest::Client,
+    /// Calls the controller presenting the instance certificate, trusting only the controller's.
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 impl Credentials {
@@ -81,7 +82,7 @@ impl Credentials {
                 "aps.x509.self must be a certificate and its key: {e}"
             ))
         })?;
-        let mut http = ControllerClient::builder()
+        let mut http = transport::builder()
             .identity(identity)
             .tls_built_in_root_certs(false);
         for certificate in &chain {
@@ -95,7 +96,7 @@ impl Credentials {
         Ok(Self {
             x509,
             controller,
-            http,
+            transport: Http::shared(http),
         })
     }
 }

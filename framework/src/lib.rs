@@ -45,75 +45,74 @@
 //!   into your type so unknown properties are echoed back, never dropped.
 //! * [`register!`] and [`app!`]: register types and build the [`App`] from Cargo's metadata; or
 //!   list them with [`App::service`].
-//! * [`run`] / [`run_with`]: the command line (`serve`, `meta`, and with the `dev` feature
-//!   `dev`: the endpoint plus an embedded controller); or [`App::router`] to serve it yourself.
+//! * `run` / `run_with`: the command line (`serve`, `meta`, and with the `dev` feature
+//!   `dev`: the endpoint plus an embedded controller); or `App::router` to serve it yourself.
 //! * `testkit` (with the `dev` feature): a real controller inside your tests.
+//!
+//! What a resource type is written against lives in [`aps_core`], re-exported here: a library
+//! of resource types can depend on it alone.
+//!
+//! # Features
+//!
+//! Each names what it pulls in; the default (`server`, `tls`, `cli`) is what an endpoint
+//! program needs.
+//!
+//! * `server`: the axum router with its limits and request logs, serving through `aps-server`,
+//!   instance credentials, and calling the controller back through `reqwest`
+//!   (`App::router`, `App::serve`).
+//! * `tls`: HTTPS with certificates from PEM files or a self-signed one made with `rcgen`
+//!   (`Tls`, `App::serve_tls`, the command line's TLS options).
+//! * `cli`: the command line on `clap`, with logs to stderr (`run`, `run_with`).
+//! * `dev`: the `dev` command and the `testkit` module, through `aps-controller` (its engine
+//!   and SQLite store): for development and tests, not for the production build.
+//!
+//! Without any, `aps` is the author's API plus [`App`]: `APP-META.xml` and the type schemas.
 #![warn(missing_docs)]
 
+#[cfg(feature = "server")]
+mod answer;
 mod app;
+#[cfg(feature = "server")]
+mod body;
+#[cfg(feature = "cli")]
 mod cli;
-mod client;
-mod context;
+#[cfg(feature = "server")]
 mod credentials;
 #[cfg(feature = "dev")]
 mod dev;
-mod error;
+#[cfg(feature = "server")]
+mod headers;
+#[cfg(feature = "server")]
 mod limits;
-mod outcome;
-mod provisionable;
-mod registry;
-mod routes;
+#[cfg(feature = "server")]
+mod router;
 mod schema;
+#[cfg(feature = "server")]
 mod serve;
 #[cfg(feature = "dev")]
 pub mod testkit;
+#[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "server")]
 mod trace;
+#[cfg(feature = "server")]
+mod transport;
 
-pub use app::{App, DEFAULT_BODY_LIMIT};
-pub use aps_protocol as protocol;
-pub use aps_protocol::{Aps, Phase, Resource, Status};
+pub use app::App;
+#[cfg(feature = "server")]
+pub use app::DEFAULT_BODY_LIMIT;
+pub use aps_core::{
+    Aps, BoxError, Context, ControllerClient, Error, Outcome, Phase, Provisionable, Resource,
+    Result, Status, StatusCode, Transport, async_trait, protocol, register,
+};
+#[cfg(feature = "server")]
 pub use aps_server::TlsError;
-pub use async_trait::async_trait;
-/// The HTTP status an [`Error`] answers with (re-exported from `http`).
-pub use axum::http::StatusCode;
+#[cfg(feature = "cli")]
 pub use cli::{NoArgs, run, run_with};
-pub use client::ControllerClient;
-pub use context::Context;
-pub use error::{Error, Result};
+#[cfg(feature = "server")]
 pub use limits::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT};
-pub use outcome::Outcome;
-pub use provisionable::Provisionable;
+#[cfg(feature = "tls")]
 pub use tls::Tls;
-
-/// Registers a resource type, so [`app!`] and [`App::registered`] serve it.
-///
-/// ```
-/// # use aps::Resource;
-/// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-/// # struct Globals { #[serde(flatten)] resource: Resource }
-/// # impl aps::Provisionable for Globals {}
-/// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-/// # struct Dummy { #[serde(flatten)] resource: Resource }
-/// # impl aps::Provisionable for Dummy {}
-/// // The application's root type: installing an instance provisions it.
-/// aps::register!(Globals, service = "globals", type = "globals/1.0", root);
-/// // An ordinary resource type. A type id without a scheme is relative to the application id.
-/// aps::register!(Dummy, service = "provisionable", type = "provisionable/1.0");
-/// ```
-#[macro_export]
-macro_rules! register {
-    ($ty:ty, service = $service:literal, type = $type_id:literal, root) => {
-        $crate::__private::inventory::submit! {
-            $crate::__private::Registration::new::<$ty>($service, $type_id, true)
-        }
-    };
-    ($ty:ty, service = $service:literal, type = $type_id:literal) => {
-        $crate::__private::inventory::submit! {
-            $crate::__private::Registration::new::<$ty>($service, $type_id, false)
-        }
-    };
-}
 
 /// The [`App`] of the calling crate: name, version (`major.minor`), release (`patch`) and
 /// summary from its Cargo metadata, and every type registered with [`register!`].
@@ -138,9 +137,3 @@ macro_rules! app {
 #[cfg(all(doctest, feature = "dev"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeExamples;
-
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::registry::Registration;
-    pub use inventory;
-}

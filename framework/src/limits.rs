@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tokio::sync::Semaphore;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::error::Overloaded;
@@ -20,6 +20,7 @@ use tower::timeout::error::Elapsed;
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::Error;
+use crate::answer::ErrorResponse;
 
 /// Requests served at once unless [`App::max_concurrency`](crate::App::max_concurrency) says
 /// otherwise.
@@ -31,7 +32,7 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`App::header_read_timeout`](crate::App::header_read_timeout) says otherwise.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request body.
-pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BODY_READ_TIMEOUT: Duration = aps_protocol::body::READ_TIMEOUT;
 /// The largest request head (request line and headers) the router serves.
 const MAX_HEAD: usize = 32 * 1024;
 /// The most headers a request may have.

@@ -9,12 +9,13 @@
 //! router's (see [`App::body_limit`], [`App::request_timeout`], [`App::max_concurrency`]).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aps_server::Limits;
 use axum::Router;
 
-use crate::{App, Tls};
+use crate::App;
 
 /// How long requests in flight may take to finish once the process is told to stop.
 const GRACE: Duration = Duration::from_secs(10);
@@ -32,7 +33,7 @@ impl App {
     /// Use it to serve the application yourself, to mount it beside other routes, or to test it
     /// without a socket through `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> Router {
-        crate::routes::router(self.clone())
+        crate::router::router(self.clone())
     }
 
     /// The router mounted under `base_path` (`""` or `/` for the root), with every other path
@@ -54,7 +55,7 @@ impl App {
         };
         Router::new()
             .nest(&base, self.router())
-            .fallback(crate::routes::unknown_path)
+            .fallback(crate::router::unknown_path)
     }
 
     /// Serves the application over plain HTTP on `listener` under `base_path` until Ctrl-C or
@@ -65,20 +66,22 @@ impl App {
 
     /// Serves the application over HTTPS on `listener` under `base_path` until Ctrl-C or
     /// SIGTERM, then finishes the requests in flight.
+    #[cfg(feature = "tls")]
     pub async fn serve_tls(
         &self,
         listener: TcpListener,
         base_path: &str,
-        tls: Tls,
+        tls: crate::Tls,
     ) -> std::io::Result<()> {
-        self.serve_on(listener, base_path, Some(tls)).await
+        self.serve_on(listener, base_path, Some(tls.config)).await
     }
 
-    async fn serve_on(
+    /// Serves over HTTPS with `tls`, or plain HTTP without.
+    pub(crate) async fn serve_on(
         &self,
         listener: TcpListener,
         base_path: &str,
-        tls: Option<Tls>,
+        tls: Option<Arc<rustls::ServerConfig>>,
     ) -> std::io::Result<()> {
         let mut problems = self.problems();
         problems.extend(base_path_problem(base_path));
@@ -92,12 +95,12 @@ impl App {
             stopping.graceful_shutdown(Some(GRACE));
         });
         let limits = Limits {
-            header_read_timeout: self.header_read_timeout,
+            header_read_timeout: self.server.header_read_timeout,
             max_head: MAX_HEAD_BUFFER,
             max_headers: MAX_HEADERS_READ,
         };
         let router = self.router_at(base_path);
-        aps_server::serve(listener, router, tls.map(|tls| tls.config), limits, handle).await
+        aps_server::serve(listener, router, tls, limits, handle).await
     }
 }
 
@@ -115,7 +118,7 @@ pub(crate) fn base_path_problem(base_path: &str) -> Option<String> {
     (!plain || odd).then(|| {
         format!(
             "the base path `{}` must be plain path segments (letters, digits, `-`, `.`, `_`, `~`)",
-            crate::routes::clean(base_path)
+            crate::trace::clean(base_path)
         )
     })
 }

@@ -114,10 +114,16 @@ impl std::fmt::Display for Shown<'_> {
     }
 }
 
+/// Text from a request, cut and cleaned for an error message or a log line.
+pub(crate) fn clean(text: &str) -> String {
+    Shown(text).to_string()
+}
+
 /// Sets up logging to stderr, filtered by `RUST_LOG` (default `level`). Lines are written by a
 /// background thread, so a request never waits for the terminal or the log file; keep the
 /// returned guard until the program ends, so the last lines are flushed. Answers `None` when
 /// the program set up a subscriber already.
+#[cfg(feature = "cli")]
 pub(crate) fn init(level: &str) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));

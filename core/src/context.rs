@@ -13,11 +13,28 @@ use crate::{ControllerClient, Error, Result};
 /// client for calling the controller back.
 #[derive(Debug, Clone)]
 pub struct Context {
-    pub(crate) instance_id: Uuid,
-    pub(crate) transaction_id: String,
-    pub(crate) phase: Phase,
-    pub(crate) controller: ControllerClient,
-    pub(crate) state: State,
+    instance_id: Uuid,
+    transaction_id: String,
+    phase: Phase,
+    controller: ControllerClient,
+    state: State,
+}
+
+/// The context of one request, as the framework builds it.
+pub fn context(
+    instance_id: Uuid,
+    transaction_id: String,
+    phase: Phase,
+    controller: ControllerClient,
+    state: State,
+) -> Context {
+    Context {
+        instance_id,
+        transaction_id,
+        phase,
+        controller,
+        state,
+    }
 }
 
 impl Context {
@@ -42,10 +59,10 @@ impl Context {
         &self.controller
     }
 
-    /// Shared state the program added with [`App::with_state`](crate::App::with_state).
+    /// Shared state the program added with `App::with_state` (in `aps`).
     ///
     /// ```
-    /// # async fn f(ctx: &aps::Context) -> aps::Result<()> {
+    /// # async fn f(ctx: &aps_core::Context) -> aps_core::Result<()> {
     /// struct Plans { max_quota: u64 }
     /// let plans = ctx.state::<Plans>()?;
     /// # let _ = plans.max_quota; Ok(()) }
@@ -62,10 +79,11 @@ impl Context {
 
 /// Values shared by every request, one per type.
 #[derive(Clone, Default)]
-pub(crate) struct State(Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+pub struct State(Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
 
 impl State {
-    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+    /// Adds `value`, replacing the value of its type if there was one.
+    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
         Arc::make_mut(&mut self.0).insert(TypeId::of::<T>(), Arc::new(value));
     }
 

@@ -3,23 +3,23 @@
 use std::borrow::Cow;
 
 use aps_protocol::ErrorBody;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 
 /// `Result` with the framework's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An operation's failure: an HTTP status (500 unless said otherwise), a short error name and a
-/// message. The controller shows it in the task and fails the operation.
+/// message. The controller shows it in the task and fails the operation; the framework answers
+/// it as the APS error body ([`Error::body`]) with its status.
 ///
 /// Any standard error converts with `?` into a 500 whose message is the error's text, so
 /// handlers can use `?` on I/O, JSON or HTTP-client errors directly. Name another status when the
 /// failure is the caller's:
 ///
 /// ```
-/// use aps::{Error, StatusCode};
+/// use aps_core::{Error, StatusCode};
 ///
-/// fn check(quota: u64) -> aps::Result<()> {
+/// fn check(quota: u64) -> aps_core::Result<()> {
 ///     if quota > 100 {
 ///         return Err(Error::bad_request(format!("quota {quota} is over the plan's 100")));
 ///     }
@@ -128,11 +128,5 @@ where
             source = cause.source();
         }
         Self::new(message)
-    }
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body())).into_response()
     }
 }

@@ -1,4 +1,5 @@
-//! The resource types an application serves, found through `inventory` or added by hand.
+//! The resource types an application serves, found through `inventory` or added by hand, and
+//! the type-erased handler through which the framework's router calls them.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -6,16 +7,20 @@ use std::sync::Arc;
 use aps_protocol::Phase;
 use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
 use async_trait::async_trait;
-use axum::http::StatusCode;
+use http::StatusCode;
 
 use crate::{Context, Error, Outcome, Provisionable, Result};
 
 /// The operations the controller forwards to an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
+pub enum Operation {
+    /// `POST`: create.
     Provision,
+    /// `GET`: read.
     Retrieve,
+    /// `PUT`: change.
     Configure,
+    /// `DELETE`: remove.
     Unprovision,
 }
 
@@ -23,15 +28,20 @@ pub(crate) enum Operation {
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Registration {
-    pub(crate) service: &'static str,
-    pub(crate) type_id: &'static str,
-    pub(crate) root: bool,
-    pub(crate) handler: fn() -> Arc<dyn Handler>,
-    pub(crate) schema: fn() -> schemars::Schema,
+    /// The service id, the first segment of the resource's URLs.
+    pub service: &'static str,
+    /// The type id, absolute or relative to the application id.
+    pub type_id: &'static str,
+    /// Whether this is the application's root type.
+    pub root: bool,
+    /// Makes the handler the router calls.
+    pub handler: fn() -> Arc<dyn Handler>,
+    /// The type's JSON schema.
+    pub schema: fn() -> schemars::Schema,
 }
 
 impl Registration {
-    #[doc(hidden)]
+    /// The registration of `T`, as [`register!`](crate::register) makes it.
     pub const fn new<T: Provisionable>(
         service: &'static str,
         type_id: &'static str,
@@ -50,13 +60,13 @@ impl Registration {
 inventory::collect!(Registration);
 
 /// Every type registered with [`register!`](crate::register) in the program.
-pub(crate) fn registered() -> impl Iterator<Item = &'static Registration> {
+pub fn registered() -> impl Iterator<Item = &'static Registration> {
     inventory::iter::<Registration>.into_iter()
 }
 
 /// A resource type with the type erased, as the router calls it.
 #[async_trait]
-pub(crate) trait Handler: Send + Sync {
+pub trait Handler: Send + Sync {
     /// Reads the resource from JSON, runs the operation for the context's phase, and answers
     /// the outcome with the resource as it now stands, as JSON.
     async fn call(
@@ -70,7 +80,7 @@ pub(crate) trait Handler: Send + Sync {
 
 /// Where a resource's JSON came from, which decides whose fault it is when it does not fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
+pub enum Origin {
     /// The request's body: the caller's fault, a 400.
     Request,
     /// Loaded from the controller (for `GET` and `DELETE`): the controller's fault, a 502.
@@ -97,7 +107,7 @@ impl<T: Provisionable> Handler for Typed<T> {
         ctx: &Context,
     ) -> Result<(Outcome, Vec<u8>)> {
         let mut resource: T = decode(resource, origin)?;
-        let async_phase = ctx.phase == Phase::Async;
+        let async_phase = ctx.phase() == Phase::Async;
         let outcome = match op {
             Operation::Provision if async_phase => resource.provision_async(ctx).await?,
             Operation::Provision => resource.provision(ctx).await?,

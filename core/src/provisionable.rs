@@ -1,7 +1,7 @@
 //! The trait resource types implement.
 
 use async_trait::async_trait;
-use axum::http::StatusCode;
+use http::StatusCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,7 +25,7 @@ use crate::{Context, Error, Outcome, Result};
 ///   `accepted` but forgot its twin is told so instead of being rechecked forever.
 ///
 /// ```
-/// use aps::{Context, Outcome, Provisionable, Resource, Result};
+/// use aps_core::{Context, Outcome, Provisionable, Resource, Result};
 /// use schemars::JsonSchema;
 /// use serde::{Deserialize, Serialize};
 ///
@@ -37,7 +37,7 @@ use crate::{Context, Error, Outcome, Result};
 ///     resource: Resource,
 /// }
 ///
-/// #[aps::async_trait]
+/// #[aps_core::async_trait]
 /// impl Provisionable for Mailbox {
 ///     async fn provision(&mut self, _ctx: &Context) -> Result<Outcome> {
 ///         Ok(Outcome::accepted("Creating the mailbox", 10))

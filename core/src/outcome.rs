@@ -1,6 +1,6 @@
 //! What an operation answers: finished, or accepted with a time to check back.
 
-use std::time::Duration;
+use aps_protocol::{Accepted, RetryTimeout};
 
 /// The result of a successful operation step.
 ///
@@ -15,7 +15,7 @@ pub struct Outcome(Step);
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Done,
-    Accepted { message: String, recheck: Duration },
+    Accepted(Accepted),
 }
 
 impl Outcome {
@@ -32,20 +32,20 @@ impl Outcome {
     ///
     /// Use it when the work started but has not finished, e.g. an external job was submitted.
     /// Store whatever you need to find the work again (a job id) in the resource's properties:
-    /// the controller keeps the resource you answer with and sends it back on the recheck. A
-    /// recheck of 0 is clamped to 1 second.
+    /// the controller keeps the resource you answer with and sends it back on the recheck. The
+    /// recheck is kept within `APS-Retry-Timeout`'s bounds: 0 becomes 1 second, and more than a
+    /// day becomes a day.
     ///
     /// ```
-    /// use aps::Outcome;
+    /// use aps_core::Outcome;
     /// let outcome = Outcome::accepted("Provisioning the resource", 30);
     /// assert_eq!(outcome.recheck_secs(), Some(30));
     /// assert_eq!(Outcome::accepted("soon", 0).recheck_secs(), Some(1));
+    /// assert_eq!(Outcome::accepted("later", u32::MAX).recheck_secs(), Some(24 * 3600));
     /// ```
     pub fn accepted(message: impl Into<String>, recheck_secs: u32) -> Self {
-        Self(Step::Accepted {
-            message: message.into(),
-            recheck: Duration::from_secs(u64::from(recheck_secs.max(1))),
-        })
+        let recheck = RetryTimeout::from_secs(u64::from(recheck_secs));
+        Self(Step::Accepted(Accepted::new(message, recheck)))
     }
 
     /// Whether the operation is finished.
@@ -55,17 +55,20 @@ impl Outcome {
 
     /// The message of an accepted outcome.
     pub fn message(&self) -> Option<&str> {
-        match &self.0 {
-            Step::Done => None,
-            Step::Accepted { message, .. } => Some(message),
-        }
+        self.as_accepted()?.info.as_deref()
     }
 
-    /// The seconds until the recheck of an accepted outcome (at least 1).
+    /// The seconds until the recheck of an accepted outcome (1 to a day).
     pub fn recheck_secs(&self) -> Option<u64> {
+        Some(self.as_accepted()?.retry.secs())
+    }
+
+    /// What the 202 of an accepted outcome says besides the resource: `APS-Info` and
+    /// `APS-Retry-Timeout`.
+    pub fn as_accepted(&self) -> Option<&Accepted> {
         match &self.0 {
             Step::Done => None,
-            Step::Accepted { recheck, .. } => Some(recheck.as_secs()),
+            Step::Accepted(accepted) => Some(accepted),
         }
     }
 }
