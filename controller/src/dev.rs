@@ -68,6 +68,7 @@ pub async fn run(options: DevOptions) -> Result<(), Error> {
         session.controller.url(),
         session.controller.url()
     );
+    println!("Panel and task manager: {}/ui/", session.controller.url());
     println!("Press Ctrl-C to stop.");
     aps_server::shutdown_signal().await;
     Ok(())

@@ -36,6 +36,7 @@ mod store;
 mod task;
 pub mod testkit;
 mod tls;
+mod ui;
 
 pub use backoff::{MAX_SCALE, MIN_SCALE};
 pub use callback::{BadSecret, Secret};

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use crate::engine::Engine;
 use crate::tls::Authority;
 
-pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING};
+pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING, Slot, busy};
 
 /// The largest package upload.
 const MAX_PACKAGE: usize = 256 * 1024 * 1024;
@@ -69,6 +69,7 @@ pub(crate) fn router(api: Api, max_requests: usize, max_waiting: usize) -> Route
         .route("/api/v1/tasks/{id}/result", get(tasks::result))
         .route("/api/v1/tasks/{id}/cancel", post(tasks::cancel))
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
+        .merge(crate::ui::router())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)

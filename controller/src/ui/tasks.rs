@@ -1,0 +1,131 @@
+//! The task manager: the task list (filtered by state), a task's page, and the server-sent
+//! events that keep both up to date without reloading.
+//!
+//! The events carry every task change the engine makes, as the task JSON of the API; the
+//! script updates what the page shows from them (as text, never as markup).
+
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::csrf::Token;
+use super::view::{TaskView, UiError, id, render};
+use crate::api::{Api, Slot, busy};
+use crate::store::TaskFilter;
+use crate::task::{Operation, State as TaskState};
+
+/// How many tasks the list shows.
+const LISTED: u32 = 200;
+
+/// The states the list can be filtered by.
+const STATES: [TaskState; 5] = [
+    TaskState::Queued,
+    TaskState::Running,
+    TaskState::Success,
+    TaskState::Failure,
+    TaskState::Canceled,
+];
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct Tasks {
+    /// The state shown, or empty for all.
+    filter: String,
+    /// Every state, and whether it is the one shown.
+    states: Vec<(&'static str, bool)>,
+    tasks: Vec<TaskView>,
+}
+
+/// `/ui/tasks?state=…`: the newest tasks, optionally of one state.
+pub(super) async fn list(
+    State(api): State<Api>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, UiError> {
+    let asked = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "state")
+            .map(|(_, value)| value.into_owned())
+    });
+    let state = match asked.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            TaskState::parse(text)
+                .ok_or_else(|| UiError::BadRequest(format!("There is no task state `{text}`")))?,
+        ),
+    };
+    let filter = TaskFilter {
+        state,
+        resource: None,
+        before: None,
+        limit: LISTED,
+    };
+    let tasks = api.engine.store().tasks(&filter).await?;
+    render(&Tasks {
+        filter: state.map(TaskState::as_str).unwrap_or_default().to_owned(),
+        states: STATES.iter().map(|s| (s.as_str(), Some(*s) == state)).collect(),
+        tasks: tasks.iter().map(|(_, t)| TaskView::from(t)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct TaskPage {
+    task: TaskView,
+    /// Whether the resource is still there to link to.
+    resource_kept: bool,
+    csrf: String,
+}
+
+/// `/ui/tasks/{id}`: one task, its messages, its outcome, and Cancel while it runs.
+pub(super) async fn page(
+    State(api): State<Api>,
+    Path(task_id): Path<String>,
+    Extension(token): Extension<Token>,
+) -> Result<Html<String>, UiError> {
+    let id = id(&task_id, "task")?;
+    let record = api
+        .engine
+        .record(id)
+        .await?
+        .ok_or_else(|| UiError::NotFound(format!("There is no task {id}")))?;
+    let task = &record.task;
+    let gone = task.operation == Operation::Unprovision && task.state == TaskState::Success;
+    render(&TaskPage {
+        task: TaskView::from(task),
+        resource_kept: !gone,
+        csrf: token.value(),
+    })
+}
+
+/// `/ui/events`: every task change, as `task` events with the task JSON. A watcher that fell
+/// too far behind gets a `stale` event instead of the changes it missed, and reloads.
+pub(super) async fn events(State(api): State<Api>, slot: Slot) -> Response {
+    // An open stream counts as a waiting request, like a long poll.
+    let Some(waiting) = slot.wait() else {
+        return busy();
+    };
+    let changes = api.engine.watch_all();
+    let stream = futures_util::stream::unfold((changes, waiting), |(mut rx, waiting)| async {
+        let event = match rx.recv().await {
+            Ok(task) => Event::default()
+                .event("task")
+                .json_data(&task)
+                .unwrap_or_else(|_| stale()),
+            Err(RecvError::Lagged(_)) => stale(),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok::<_, Infallible>(event), (rx, waiting)))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn stale() -> Event {
+    Event::default().event("stale").data("")
+}
