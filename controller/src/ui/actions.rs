@@ -63,7 +63,10 @@ async fn creatable(
     app_id: &str,
     service: &str,
 ) -> Result<(Uuid, String, TypeSchema), UiError> {
-    let (app, package) = api.engine.instance(id(app_id, "application instance")?).await?;
+    let (app, package) = api
+        .engine
+        .instance(id(app_id, "application instance")?)
+        .await?;
     match package.service_for(service) {
         Some((found, schema)) if found != package.root() => {
             Ok((app.id, package.meta.name.clone(), schema.clone()))
@@ -74,7 +77,13 @@ async fn creatable(
     }
 }
 
-fn create_page(app: Uuid, name: &str, service: &str, schema: &TypeSchema, token: &Token) -> FormPage {
+fn create_page(
+    app: Uuid,
+    name: &str,
+    service: &str,
+    schema: &TypeSchema,
+    token: &Token,
+) -> FormPage {
     FormPage {
         heading: format!("Create {service} in {name}"),
         action: format!("/ui/applications/{app}/create/{service}"),
@@ -113,7 +122,11 @@ pub(super) async fn provision(
         }
     };
     properties.insert("aps".into(), json!({ "type": schema.id }));
-    match api.engine.provision(app, Value::Object(properties), None).await {
+    match api
+        .engine
+        .provision(app, Value::Object(properties), None)
+        .await
+    {
         Ok(task) => Ok(to_task(&task)),
         Err(error) => refused(page, error),
     }
@@ -170,7 +183,11 @@ pub(super) async fn configure(
         }
     };
     let resource = id(&resource_id, "resource")?;
-    match api.engine.configure(resource, Value::Object(properties), None).await {
+    match api
+        .engine
+        .configure(resource, Value::Object(properties), None)
+        .await
+    {
         Ok(task) => Ok(to_task(&task)),
         Err(error) => refused(page, error),
     }

@@ -76,7 +76,11 @@ fn input(property: &Property) -> Input {
 
 /// The fields of a type's writable properties, filled with `values` (the stored resource when
 /// editing, the schema's defaults when creating).
-pub(super) fn fields(schema: &TypeSchema, purpose: Purpose, values: &Map<String, Value>) -> Vec<Field> {
+pub(super) fn fields(
+    schema: &TypeSchema,
+    purpose: Purpose,
+    values: &Map<String, Value>,
+) -> Vec<Field> {
     schema
         .properties
         .iter()
@@ -105,10 +109,14 @@ pub(super) fn fields(schema: &TypeSchema, purpose: Purpose, values: &Map<String,
 /// The value of a field's text, or what is wrong with it.
 fn read(property: &Property, text_in: &str) -> Result<Value, String> {
     if let Some(values) = choices(property) {
-        return values.iter().find(|v| text(v) == text_in).cloned().ok_or_else(|| {
-            let names: Vec<String> = values.iter().map(text).collect();
-            format!("must be one of: {}", names.join(", "))
-        });
+        return values
+            .iter()
+            .find(|v| text(v) == text_in)
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<String> = values.iter().map(text).collect();
+                format!("must be one of: {}", names.join(", "))
+            });
     }
     let trimmed = text_in.trim();
     match property.kind.as_str() {
@@ -185,7 +193,11 @@ mod tests {
         assert!(read(&number, "NaN").is_err());
         let flag = property(json!({"type": "boolean"}));
         assert_eq!(read(&flag, "false"), Ok(json!(false)));
-        assert!(read(&flag, "yes").unwrap_err().contains("one of: true, false"));
+        assert!(
+            read(&flag, "yes")
+                .unwrap_err()
+                .contains("one of: true, false")
+        );
         let plan = property(json!({"type": "string", "enum": ["small", "large"]}));
         assert_eq!(read(&plan, "large"), Ok(json!("large")));
         assert!(read(&plan, "huge").is_err());

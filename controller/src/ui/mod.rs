@@ -42,10 +42,7 @@ pub(crate) fn router() -> Router<Api> {
             "/ui/resources/{id}/edit",
             get(actions::edit_form).post(actions::configure),
         )
-        .route(
-            "/ui/resources/{id}/unprovision",
-            post(actions::unprovision),
-        )
+        .route("/ui/resources/{id}/unprovision", post(actions::unprovision))
         .route("/ui/tasks", get(tasks::list))
         .route("/ui/tasks/{id}", get(tasks::page))
         .route("/ui/tasks/{id}/cancel", post(actions::cancel))

@@ -67,7 +67,10 @@ pub(super) async fn list(
     let tasks = api.engine.store().tasks(&filter).await?;
     render(&Tasks {
         filter: state.map(TaskState::as_str).unwrap_or_default().to_owned(),
-        states: STATES.iter().map(|s| (s.as_str(), Some(*s) == state)).collect(),
+        states: STATES
+            .iter()
+            .map(|s| (s.as_str(), Some(*s) == state))
+            .collect(),
         tasks: tasks.iter().map(|(_, t)| TaskView::from(t)).collect(),
     })
 }
