@@ -207,3 +207,31 @@ async fn wrong_values_are_refused_beside_their_fields() {
     assert_eq!(resource.body["tags"], json!(["a"]));
     assert_eq!(resource.body["aps"]["type"], NOTE);
 }
+
+#[tokio::test]
+async fn the_event_stream_begins_with_the_task_as_it_is() {
+    let c = notes_controller().await;
+    let task = c.client().tasks("").await.unwrap()[0].clone();
+    let url = format!("{}/ui/events?task={}", c.controller().url(), task.id);
+    let mut response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = response.chunk().await.unwrap().expect("an event");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    assert!(text.starts_with("event: task\n"), "{text}");
+    let sent: aps_controller::Task = serde_json::from_str(data).unwrap();
+    assert_eq!(sent, task);
+    let bad = reqwest::get(format!("{}/ui/events?state=sleeping", c.controller().url()))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

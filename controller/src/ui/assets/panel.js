@@ -49,23 +49,20 @@ function row(task) {
   const state = document.createElement("span");
   state.dataset.field = "state";
   const cells = [link, state, "description", "output", "elapsed", "attempts"];
-  for (const content of cells) {
+  const labels = ["Task", "State", "Description", "Output", "Elapsed", "Attempts"];
+  cells.forEach((content, n) => {
     const td = document.createElement("td");
+    td.dataset.label = labels[n];
     if (typeof content === "string") td.dataset.field = content;
     else td.append(content);
     tr.append(td);
-  }
+  });
   return tr;
 }
 
-function follow(onTask) {
-  const source = new EventSource("/ui/events");
-  let opened = false;
-  source.addEventListener("open", () => {
-    // A reconnection may have missed changes: start again from the server's view.
-    if (opened) location.reload();
-    opened = true;
-  });
+// Every (re)connection begins with the tasks as they are now, then their changes.
+function follow(query, onTask) {
+  const source = new EventSource("/ui/events?" + query);
   source.addEventListener("stale", () => location.reload());
   source.addEventListener("task", (event) => onTask(JSON.parse(event.data)));
 }
@@ -73,7 +70,7 @@ function follow(onTask) {
 function taskList(table) {
   const filter = table.dataset.filter;
   const body = table.tBodies[0];
-  follow((task) => {
+  follow("state=" + encodeURIComponent(filter), (task) => {
     let tr = body.querySelector('tr[data-task="' + CSS.escape(task.id) + '"]');
     if (tr && filter && task.state !== filter) {
       tr.remove();
@@ -96,8 +93,7 @@ function taskList(table) {
 }
 
 function taskPage(holder) {
-  follow((task) => {
-    if (task.id !== holder.dataset.task) return;
+  follow("task=" + encodeURIComponent(holder.dataset.task), (task) => {
     show(holder, task);
     if (ENDED.includes(task.state)) {
       const cancel = document.getElementById("cancel");
