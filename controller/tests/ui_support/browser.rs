@@ -4,6 +4,7 @@
 //! developer without them still runs every other test; with `CI` set it fails instead, so CI
 //! cannot skip the browser tests silently (`.ci/install-browser` installs them).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,7 +57,8 @@ impl Browser {
             let why = "the browser tests did NOT run: chromium and chromedriver are not \
                        installed (.ci/install-browser installs them)";
             assert!(std::env::var_os("CI").is_none(), "CI is set and {why}");
-            eprintln!("SKIPPED: {why}");
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
             return None;
         };
         let turn = ONE_AT_A_TIME.lock().await;
