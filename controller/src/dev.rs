@@ -67,7 +67,7 @@ pub async fn run(options: DevOptions) -> Result<(), Error> {
     let session = start(options).await?;
     let url = session.controller.url();
     say(format_args!(
-        "\nController API: {url}/api/v1  (tasks: {url}/api/v1/tasks)\nPress Ctrl-C to stop."
+        "\nController API: {url}/api/v1  (tasks: {url}/api/v1/tasks)\nPanel and task manager: {url}/ui/\nPress Ctrl-C to stop."
     ));
     aps_server::shutdown_signal().await;
     Ok(())

@@ -55,6 +55,8 @@ pub mod testkit;
 mod timestamp;
 #[cfg(feature = "engine")]
 mod tls;
+#[cfg(feature = "engine")]
+mod ui;
 
 #[cfg(feature = "engine")]
 pub use api::ApiLoad;

@@ -22,7 +22,7 @@ use crate::engine::Engine;
 use crate::tls::Authority;
 
 pub use limits::ApiLoad;
-pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING, Limits};
+pub(crate) use limits::{DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAITING, Limits, Slot, busy};
 
 /// The largest package upload.
 const MAX_PACKAGE: usize = 256 * 1024 * 1024;
@@ -70,6 +70,7 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
         .route("/api/v1/tasks/{id}/result", get(tasks::result))
         .route("/api/v1/tasks/{id}/cancel", post(tasks::cancel))
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
+        .merge(crate::ui::router())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)

@@ -19,7 +19,7 @@ use std::time::Duration;
 use aps_protocol::Phase;
 use http::Method;
 use serde_json::Value;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, broadcast, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -38,6 +38,8 @@ pub(crate) use operations::OperationError;
 
 /// How many endpoint calls run at once.
 const CONCURRENT_CALLS: usize = 256;
+/// How many task changes a slow watcher of [`Engine::watch_all`] may fall behind.
+const CHANGES_KEPT: usize = 1024;
 
 /// The engine's settings.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +69,8 @@ pub(crate) struct Engine {
     permits: Semaphore,
     config: Config,
     scheduler_loop: AbortHandle,
+    /// Every task change, for watchers of all tasks (the panel's live task list).
+    changes: broadcast::Sender<Task>,
 }
 
 impl Engine {
@@ -93,6 +97,7 @@ impl Engine {
                 permits: Semaphore::new(CONCURRENT_CALLS),
                 config,
                 scheduler_loop: scheduler_loop.abort_handle(),
+                changes: broadcast::Sender::new(CHANGES_KEPT),
             }
         })
     }
@@ -156,6 +161,8 @@ impl Engine {
             return Err(error);
         }
         tracing::info!(%transaction, task = %task.id, "{}", task.name);
+        // Nobody watching is not an error.
+        let _ = self.changes.send(task.clone());
         self.scheduler.at(Instant::now(), task.id);
         Ok(task)
     }
@@ -171,6 +178,11 @@ impl Engine {
     /// A receiver of the task's changes, while the task has not ended.
     pub(crate) fn subscribe(&self, id: Uuid) -> Option<watch::Receiver<Task>> {
         self.slots.get(id).map(|slot| slot.watch.subscribe())
+    }
+
+    /// A receiver of every task's changes from now on: new tasks and each change, once stored.
+    pub(crate) fn watch_all(&self) -> broadcast::Receiver<Task> {
+        self.changes.subscribe()
     }
 
     /// Cancels a task: no more rechecks.
@@ -332,6 +344,7 @@ impl Engine {
         if ended {
             tracing::info!(state = task.state.as_str(), output = ?task.output, "task ended");
         }
+        let _ = self.changes.send(task.clone());
         slot.watch.send_replace(task);
         if ended {
             self.slots.remove(id);

@@ -76,7 +76,11 @@ impl Engine {
             .ok_or_else(|| OperationError::NotFound(format!("There is no package {id}")))
     }
 
-    async fn instance(&self, id: Uuid) -> Result<(ApplicationRow, PackageModel), OperationError> {
+    /// An application instance and its package.
+    pub(crate) async fn instance(
+        &self,
+        id: Uuid,
+    ) -> Result<(ApplicationRow, PackageModel), OperationError> {
         let app = self.store.application(id).await?.ok_or_else(|| {
             OperationError::NotFound(format!("There is no application instance {id}"))
         })?;
