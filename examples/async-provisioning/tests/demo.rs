@@ -1,5 +1,6 @@
-//! The demo as the controller sees it: over real HTTP, as the packaging tools see it, and in
-//! `dev`. The command line every application gets is the framework's (its tests/cli).
+//! The demo as the controller sees it: over real HTTP, and as the packaging tools see it
+//! (`dev` is in tests/dev.rs). The command line every application gets is the framework's (its
+//! tests/cli).
 #![allow(clippy::unwrap_used)] // a test that cannot set itself up should stop right there
 
 use std::process::Command;
@@ -151,61 +152,3 @@ fn meta_writes_app_meta_and_schemas_naming_both_services() {
 }
 
 const DEMO: &str = env!("CARGO_BIN_EXE_async-provisioning");
-
-#[test]
-fn dev_installs_provisions_and_shows_the_task_until_it_succeeds() {
-    dev_until("-INT");
-}
-
-#[test]
-fn dev_stops_cleanly_on_sigterm() {
-    dev_until("-TERM");
-}
-
-/// Runs `dev` until it shows the API URL, then sends it `signal`.
-fn dev_until(signal: &str) {
-    use std::io::{BufRead, BufReader};
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(DEMO)
-        .args(["dev", "--time-scale", "1000", "--seed", "5", "--data-dir"])
-        .arg(data.path())
-        .stdout(std::process::Stdio::piped())
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (lines_tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut shown = Vec::new();
-    while let Ok(line) = lines.recv_timeout(std::time::Duration::from_secs(60)) {
-        let done = line.starts_with("Controller API: http://127.0.0.1:");
-        shown.push(line);
-        if done {
-            break;
-        }
-    }
-    let _ = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status();
-    let stopped = child.wait().unwrap();
-    let shown = shown.join("\n");
-    assert!(
-        shown.contains("Provisioning \"provisionable\" for APS application async-provisioning"),
-        "{shown}"
-    );
-    assert!(shown.contains("Provisioning the resource"), "{shown}");
-    assert!(shown.contains("success"), "{shown}");
-    assert!(
-        shown.contains("Controller API: http://127.0.0.1:"),
-        "{shown}"
-    );
-    assert!(stopped.success(), "{signal} ends dev cleanly: {stopped:?}");
-    assert!(data.path().join("controller.db").exists());
-}
