@@ -97,7 +97,10 @@ impl Client {
         }
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            transport: Transport::Http(builder.build().unwrap_or_else(|_| reqwest::Client::new())),
+            transport: Transport::Http(builder.build().unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot build a client trusting the CA; using the defaults");
+                reqwest::Client::new()
+            })),
         }
     }
 

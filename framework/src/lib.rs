@@ -38,6 +38,9 @@
 //! }
 //! ```
 //!
+//! The repository's `docs/aps-protocol.md` describes the wire protocol this crate serves, and
+//! `docs/controller-api.md` the API of the controller that `dev` and the test kit embed.
+//!
 //! The pieces:
 //! * [`Provisionable`]: the operations of a resource type, each answering an [`Outcome`] or an
 //!   [`Error`], with the request's [`Context`].

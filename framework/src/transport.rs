@@ -22,7 +22,13 @@ pub(crate) struct Http(reqwest::Client);
 impl Http {
     /// A transport for instances without credentials.
     pub(crate) fn plain() -> Arc<dyn Transport> {
-        Arc::new(Self(builder().build().unwrap_or_default()))
+        // Building fails only when the TLS backend cannot start; say so rather than hide it
+        // (the fallback then has reqwest's defaults, and no HTTPS call could work anyway).
+        let client = builder().build().unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot build the HTTP client for calling the controller");
+            reqwest::Client::default()
+        });
+        Arc::new(Self(client))
     }
 
     /// A transport over a client made from [`builder`].

@@ -2,7 +2,8 @@
 //! package tools.
 //!
 //! Nothing here does I/O: these are the shapes that cross the wire and the rules for building
-//! and reading them safely, so both sides of a call apply the same ones.
+//! and reading them safely, so both sides of a call apply the same ones. The repository's
+//! `docs/aps-protocol.md` describes the protocol as a whole, in prose.
 //!
 //! * [`headers`]: the `APS-*` header names, the request [`Phase`], and
 //!   [`header_text`](headers::header_text), which turns any message into a valid header value.

@@ -7,6 +7,9 @@
 //! CPU, so thousands of waits do not keep other requests from being served. The time limit is
 //! above the longest wait a request may ask for (`timeout` up to an hour), so it only ends
 //! requests that are stuck.
+//!
+//! Written on semaphores rather than tower's `ConcurrencyLimit`/`LoadShed`: those hold their
+//! permit for the whole request, and cannot hand it back halfway for a waiting slot.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -6,6 +6,7 @@
 //! the controller, which checks it against the schema and says what is wrong beside the field.
 
 use aps_protocol::TypeSchema;
+use aps_protocol::json::MAX_DEPTH;
 use aps_protocol::schema::Property;
 use serde_json::{Map, Number, Value};
 
@@ -132,6 +133,9 @@ fn read(property: &Property, text_in: &str) -> Result<Value, String> {
             .map(Value::Number)
             .ok_or_else(|| format!("must be a number, not “{trimmed}”")),
         kind => {
+            if aps_protocol::json::nests_deeper_than(trimmed.as_bytes(), MAX_DEPTH) {
+                return Err(format!("must not nest deeper than {MAX_DEPTH} levels"));
+            }
             let value: Value =
                 serde_json::from_str(trimmed).map_err(|e| format!("must be JSON: {e}"))?;
             match (kind, &value) {

@@ -111,7 +111,8 @@ pub(super) fn status(body: &Value) -> String {
     status.strip_prefix("aps:").unwrap_or(status).to_owned()
 }
 
-/// A duration in seconds as people read it: `4.2 s`, `3 min 5 s`, `2 h 1 min`.
+/// A duration in seconds as people read it: `4.2 s`, `3 min 5 s`, `2 h 1 min`. Written here, not
+/// with humantime: a task list wants tenths of a second while short and at most two units.
 pub(super) fn duration(seconds: f64) -> String {
     let whole = seconds as u64;
     match whole {

@@ -195,7 +195,7 @@ fn the_binary_serves_https_with_a_self_signed_certificate_kept_in_the_data_dir()
     let url = format!("https://localhost:{}/mail", serving.port);
     let (status, body) = provision(&client, &url);
     // Over TLS an instance exists only once its controller installed it with credentials
-    // (tests/mtls.rs and tests/secure.rs drive that); this one never was.
+    // (tests/mtls/ and tests/secure.rs drive that); this one never was.
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         body["message"].as_str().unwrap().contains("not installed"),

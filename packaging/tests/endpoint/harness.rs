@@ -12,8 +12,12 @@ use crate::common::{aps_package, endpoint_sh};
 /// The name every test deploys its endpoint under.
 pub(crate) const NAME: &str = "async-prov";
 
-/// Builds the demo with cargo (honouring `CARGO` and `CARGO_TARGET_DIR`) and returns its binary;
-/// once for all the tests of this binary.
+/// Builds the demo's production binary with cargo (honouring `CARGO` and `CARGO_TARGET_DIR`)
+/// and returns it; once for all the tests of this binary.
+///
+/// It is built in a target folder of its own: the workspace's tests build the same binary with
+/// the demo's `dev` feature and run it (the demo's tests/dev.rs), and building the production one
+/// in the shared folder would replace that binary under them.
 fn demo_binary() -> PathBuf {
     static DEMO: OnceLock<PathBuf> = OnceLock::new();
     DEMO.get_or_init(build_demo).clone()
@@ -21,6 +25,10 @@ fn demo_binary() -> PathBuf {
 
 fn build_demo() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), PathBuf::from)
+        .join("packaging-tests");
     let output = Command::new(cargo)
         .args([
             "build",
@@ -28,7 +36,9 @@ fn build_demo() -> PathBuf {
             "async-provisioning",
             "--message-format=json-render-diagnostics",
         ])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .arg("--target-dir")
+        .arg(target)
+        .current_dir(workspace)
         .output()
         .expect("run cargo build");
     assert!(
