@@ -147,6 +147,9 @@ impl Browser {
 
     /// Clicks the first element matching `css`.
     pub async fn click(&self, css: &str) {
+        // The click may return before the page it leads to is there (a form's submission is
+        // not always waited for): mark this page, and wait for a loaded one without the mark.
+        self.run("window.apsBeforeClick = true;").await;
         self.client
             .find(Locator::Css(css))
             .await
@@ -154,6 +157,15 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        let loaded = "return window.apsBeforeClick !== true && document.readyState === 'complete';";
+        let started = Instant::now();
+        while self.run(loaded).await != true {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "clicking {css} led to no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until the text of `css` satisfies `ok`; answers it.

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
+use std::time::Duration;
+
 use aps::testkit::{self, ControllerBuilder, TestController};
 use aps_test_support::browser::{Browser, Locator};
 use async_provisioning::Coin;
@@ -103,12 +105,13 @@ async fn provisioning_the_demo_is_watched_live_from_running_to_success() {
     let state = browser.client.find(Locator::Id("state")).await.unwrap();
     state.select_by_value("running").await.unwrap();
     browser.click("form.filter button").await;
-    assert!(
-        browser
-            .run("return document.querySelectorAll('#tasks tbody tr').length;")
-            .await
-            == 0
-    );
+    // The form's navigation may still be on its way when the click returns.
+    let filtered = "return new URLSearchParams(location.search).get('state') === 'running' \
+                    && document.querySelectorAll('#tasks tbody tr').length === 0;";
+    aps_test_support::wait::until("no running task shown", Duration::from_secs(30), || async {
+        browser.run(filtered).await == true
+    })
+    .await;
     browser.open("/ui/tasks?state=success").await;
     assert_eq!(
         browser
