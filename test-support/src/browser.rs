@@ -145,7 +145,7 @@ impl Browser {
             .unwrap()
     }
 
-    /// Clicks the first element matching `css`.
+    /// Clicks the first element matching `css`, and waits for the page it leads to.
     pub async fn click(&self, css: &str) {
         // The click may return before the page it leads to is there (a form's submission is
         // not always waited for): mark this page, and wait for a loaded one without the mark.

@@ -122,5 +122,4 @@ async fn provisioning_is_rechecked_every_30_seconds_until_the_coin_says_done() {
         "{} rechecks, 30 s apart in paused time, in {took:?} of wall time",
         heads + 1
     );
-    assert!(took < Duration::from_secs(5), "{took:?}");
 }
