@@ -50,8 +50,8 @@ pub(crate) fn type_schema(
             .into(),
         ],
         properties,
-        relations: Map::new(),
-        operations: Map::new(),
+        relations: BTreeMap::new(),
+        operations: BTreeMap::new(),
         structures: Map::new(),
         other: Map::new(),
     }

@@ -16,6 +16,14 @@ fn the_official_package_is_read_with_its_root_and_generated_schemas() {
     assert_eq!(package.root(), "globals");
     let globals = package.schema("globals").expect("globals schema");
     assert_eq!(globals.id, "http://odin.com/servicesSelector/globals/2.4");
+    // Its declared operations and relations read into the typed declarations.
+    assert_eq!(globals.operations.len(), 10);
+    let handler = &globals.operations["accountDataChange"];
+    assert_eq!(handler.verb, http::Method::POST);
+    let (name, notification) = handler.body().expect("a body parameter");
+    assert_eq!(name, "notification");
+    assert!(notification.required);
+    assert!(globals.relations["accounts"].collection);
 }
 
 #[test]

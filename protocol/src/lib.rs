@@ -15,7 +15,8 @@
 //!   from a peer.
 //! * [`json`]: how deep JSON from a peer may nest, checked before parsing.
 //! * [`body`]: how long a request body may take to arrive.
-//! * [`schema`]: APS type schemas (`schemas/{service}.schema`).
+//! * [`schema`]: APS type schemas (`schemas/{service}.schema`), with their declared
+//!   [`operation`]s and [`relation`]s (and links as resources carry them).
 //! * [`meta`]: `APP-META.xml`, written by endpoints and read by controllers and package tools.
 #![warn(missing_docs)]
 
@@ -26,6 +27,8 @@ pub mod error;
 pub mod headers;
 pub mod json;
 pub mod meta;
+pub mod operation;
+pub mod relation;
 pub mod resource;
 pub mod retry;
 pub mod schema;

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::operation::OperationDecl;
+use crate::relation::RelationDecl;
+
 /// The type every resource implements.
 pub const RESOURCE_TYPE: &str = "http://aps-standard.org/types/core/resource/1.0";
 /// The type the root service (the application, "globals") implements.
@@ -28,12 +31,12 @@ pub struct TypeSchema {
     /// The declared properties.
     #[serde(default)]
     pub properties: BTreeMap<String, Property>,
-    /// Relations to other types, as declared.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub relations: Map<String, Value>,
-    /// Custom operations, as declared.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub operations: Map<String, Value>,
+    /// Relations to other types, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub relations: BTreeMap<String, RelationDecl>,
+    /// Custom operations, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, OperationDecl>,
     /// Named structures used by properties.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub structures: Map<String, Value>,
