@@ -39,10 +39,14 @@
 
 mod client;
 mod context;
+mod custom;
 mod error;
+mod json_type;
+mod link;
 mod outcome;
 mod provisionable;
 mod registry;
+mod reply;
 
 pub use aps_protocol as protocol;
 pub use aps_protocol::{Aps, Phase, Resource, Status};
@@ -52,8 +56,10 @@ pub use context::Context;
 pub use error::{Error, Result};
 /// The HTTP status an [`Error`] answers with (re-exported from `http`).
 pub use http::StatusCode;
+pub use link::{Link, Links, ResourceType};
 pub use outcome::Outcome;
 pub use provisionable::Provisionable;
+pub use reply::Reply;
 
 /// Registers a resource type, so the application (`aps::app!`, `App::registered`) serves it.
 ///
@@ -77,10 +83,16 @@ macro_rules! register {
         $crate::__private::inventory::submit! {
             $crate::__private::Registration::new::<$ty>($service, $type_id, true)
         }
+        impl $crate::ResourceType for $ty {
+            const TYPE_ID: &'static str = $type_id;
+        }
     };
     ($ty:ty, service = $service:literal, type = $type_id:literal) => {
         $crate::__private::inventory::submit! {
             $crate::__private::Registration::new::<$ty>($service, $type_id, false)
+        }
+        impl $crate::ResourceType for $ty {
+            const TYPE_ID: &'static str = $type_id;
         }
     };
 }
@@ -90,6 +102,14 @@ macro_rules! register {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::{State, context};
+    pub use crate::custom::{
+        BoxFuture, Call, Custom, LinkFn, OperationFn, UnlinkFn, linked, parameter,
+    };
+    pub use crate::json_type::{json_type, kind, resolve};
+    pub use crate::link::RELATION_MARK;
     pub use crate::registry::{Handler, Operation, Origin, Registration, registered};
+    pub use crate::reply::{Answer, Responds};
+    pub use aps_protocol::operation::ParameterKind;
+    pub use http::Method;
     pub use inventory;
 }
