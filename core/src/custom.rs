@@ -128,34 +128,54 @@ impl<'a> Call<'a> {
         Self { decl, query, body }
     }
 
+    /// Checks every declared parameter that can be checked before the resource is loaded:
+    /// each query parameter against its declared type, and that a required body is there.
+    pub fn check(&self) -> Result<()> {
+        for (name, _) in self.decl.query() {
+            self.query_value(name)?;
+        }
+        match self.decl.body() {
+            Some((name, declared)) if declared.required && self.body_is_empty() => {
+                Err(missing(format!("the body parameter `{name}` is required")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The query parameter `name` as `P`: missing (when required), repeated, or not of its
     /// declared type is a 400 naming it.
     pub fn query<P: DeserializeOwned>(&self, name: &str) -> Result<P> {
+        serde_json::from_value(self.query_value(name)?)
+            .map_err(|e| invalid(format!("the query parameter `{name}` does not fit: {e}")))
+    }
+
+    /// The query parameter `name` as the JSON value of its declared type (`null` when absent).
+    fn query_value(&self, name: &str) -> Result<Value> {
         let declared = self.declared(name)?;
         let mut given = self.query.iter().filter(|(n, _)| n == name);
-        let value = match (given.next(), given.next()) {
+        match (given.next(), given.next()) {
             (None, _) if declared.required => {
-                return Err(missing(format!("the query parameter `{name}` is required")));
+                Err(missing(format!("the query parameter `{name}` is required")))
             }
-            (None, _) => Value::Null,
-            (Some(_), Some(_)) => {
-                return Err(invalid(format!(
-                    "the query parameter `{name}` is given more than once"
-                )));
-            }
+            (None, _) => Ok(Value::Null),
+            (Some(_), Some(_)) => Err(invalid(format!(
+                "the query parameter `{name}` is given more than once"
+            ))),
             (Some((_, text)), None) => declared
                 .read_query(text)
-                .map_err(|e| invalid(format!("the query parameter `{name}`: {e}")))?,
-        };
-        serde_json::from_value(value)
-            .map_err(|e| invalid(format!("the query parameter `{name}` does not fit: {e}")))
+                .map_err(|e| invalid(format!("the query parameter `{name}`: {e}"))),
+        }
+    }
+
+    fn body_is_empty(&self) -> bool {
+        self.body.iter().all(u8::is_ascii_whitespace)
     }
 
     /// The body parameter `name` as `P`: missing (when required) or not fitting `P` is a 400
     /// naming it.
     pub fn body<P: DeserializeOwned>(&self, name: &str) -> Result<P> {
         let declared = self.declared(name)?;
-        if self.body.iter().all(u8::is_ascii_whitespace) {
+        if self.body_is_empty() {
             if declared.required {
                 return Err(missing(format!("the body parameter `{name}` is required")));
             }
@@ -257,6 +277,9 @@ mod tests {
             );
             assert!(error.message().contains("`days`"), "{}", error.message());
         }
+        let missing = pairs(&[("tag", "x")]);
+        let error = Call::new(&decl, &missing, b"").check().expect_err("days");
+        assert_eq!(error.name(), "MissingParameter");
         let error = Call::new(&decl, &query, b"[1, \"x\"]")
             .body::<Option<Vec<u8>>>("filter")
             .expect_err("not bytes");

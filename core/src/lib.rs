@@ -48,6 +48,7 @@ mod provisionable;
 mod registry;
 mod reply;
 
+pub use aps_macros::operations;
 pub use aps_protocol as protocol;
 pub use aps_protocol::{Aps, Phase, Resource, Status};
 pub use async_trait::async_trait;

@@ -81,6 +81,8 @@ mod body;
 mod cli;
 #[cfg(feature = "server")]
 mod credentials;
+#[cfg(feature = "server")]
+mod custom;
 #[cfg(feature = "dev")]
 mod dev;
 #[cfg(feature = "server")]
@@ -105,8 +107,9 @@ pub use app::App;
 #[cfg(feature = "server")]
 pub use app::DEFAULT_BODY_LIMIT;
 pub use aps_core::{
-    Aps, BoxError, Context, ControllerClient, Error, Outcome, Phase, Provisionable, Resource,
-    Result, Status, StatusCode, Transport, async_trait, protocol, register,
+    Aps, BoxError, Context, ControllerClient, Error, Link, Links, Outcome, Phase, Provisionable,
+    Reply, Resource, ResourceType, Result, Status, StatusCode, Transport, async_trait, operations,
+    protocol, register,
 };
 #[cfg(feature = "server")]
 pub use aps_server::TlsError;
@@ -134,6 +137,12 @@ macro_rules! app {
             env!("CARGO_PKG_DESCRIPTION"),
         )
     };
+}
+
+/// What `#[aps::operations]` expands to names; not a stable interface.
+#[doc(hidden)]
+pub mod __private {
+    pub use aps_core::__private::*;
 }
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -229,7 +229,12 @@ mod tests {
         assert!(p("boolean").read_query("yes").is_err());
         assert_eq!(p("string").read_query("7").unwrap(), json!("7"));
         assert_eq!(p("array").read_query("[1,2]").unwrap(), json!([1, 2]));
-        assert!(p("object").read_query("{").unwrap_err().contains("an object"));
+        assert!(
+            p("object")
+                .read_query("{")
+                .unwrap_err()
+                .contains("an object")
+        );
     }
 
     #[test]

@@ -1,0 +1,4 @@
+//! Hosting: the application (`globals`), its websites and their domains.
+pub fn app() -> aps::App {
+    aps::app!()
+}
