@@ -96,6 +96,11 @@ impl<T> Custom<T> {
         self.operations.get(name).map(|(decl, call)| (decl, *call))
     }
 
+    /// The relations the type has link or unlink handlers for.
+    pub fn handled(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.links.keys().chain(self.unlinks.keys()).copied()
+    }
+
     /// The link handler of `relation`, if the type has one.
     pub fn link_handler(&self, relation: &str) -> Option<LinkFn<T>> {
         self.links.get(relation).copied()

@@ -96,6 +96,9 @@ pub trait Handler: Send + Sync {
     /// Whether the type handles links (`unlink` false) or unlinks of `relation` itself.
     fn handles(&self, relation: &str, unlink: bool) -> bool;
 
+    /// The relations the type has link or unlink handlers for.
+    fn handled(&self) -> Vec<&'static str>;
+
     /// Reads the resource (loaded from the controller) and runs the link handler of
     /// `relation` with the linked resource's JSON; without a handler, accepts.
     async fn link(
@@ -186,6 +189,10 @@ impl<T: Provisionable> Handler for Typed<T> {
         } else {
             self.0.link_handler(relation).is_some()
         }
+    }
+
+    fn handled(&self) -> Vec<&'static str> {
+        self.0.handled().collect()
     }
 
     async fn link(

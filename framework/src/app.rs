@@ -332,7 +332,14 @@ impl App {
                 ));
             }
         }
+        problems.extend(crate::custom::problems(self));
         problems
+    }
+
+    /// The services, for the checks of other modules.
+    #[cfg(feature = "server")]
+    pub(crate) fn services(&self) -> &[Service] {
+        &self.services
     }
 
     /// Services with the root first, then by id, so generated files are the same every time.

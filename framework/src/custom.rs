@@ -11,6 +11,7 @@
 //! declared types before the resource is loaded from the controller; a handler gets the resource
 //! as the controller stores it, read-only.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aps_core::__private::{Answer, Call};
@@ -26,7 +27,7 @@ use http::{Method, StatusCode, header};
 use crate::answer::with_transaction;
 use crate::router::{Shared, admitted, bad_path, find, wrong_method};
 use crate::trace::clean;
-use crate::{Error, Result, body};
+use crate::{App, Error, Result, body};
 
 /// What a path below a resource names.
 enum Target<'a> {
@@ -38,6 +39,40 @@ enum Target<'a> {
     Unlink(&'a str, &'a str),
     /// A declared path, not with this verb: the verbs it takes.
     WrongVerb(String),
+}
+
+/// What makes the custom operations and handlers of `app` unservable, one line each: a
+/// handler of a relation the type does not declare, two operations at one verb and path.
+pub(crate) fn problems(app: &App) -> Vec<String> {
+    let schemas: HashMap<String, TypeSchema> = app.schemas().into_iter().collect();
+    let mut problems = Vec::new();
+    for service in app.services() {
+        let Some(schema) = schemas.get(&service.id) else {
+            continue;
+        };
+        for relation in service.handler.handled() {
+            if !schema.relations.contains_key(relation) {
+                problems.push(format!(
+                    "service `{}` has a link handler for `{relation}`, which is not one of its \
+                     relations (a Link or Links field)",
+                    service.id
+                ));
+            }
+        }
+        let declared: Vec<_> = schema.operations.iter().collect();
+        for (i, (name, decl)) in declared.iter().enumerate() {
+            let same = declared[..i]
+                .iter()
+                .find(|(_, other)| other.verb == decl.verb && other.segments().eq(decl.segments()));
+            if let Some((other, _)) = same {
+                problems.push(format!(
+                    "service `{}` has two operations at {} {}: `{other}` and `{name}`",
+                    service.id, decl.verb, decl.path
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// `{verb} /{service}/{id}/{*path}`.

@@ -29,6 +29,7 @@ pub(crate) fn operations(args: &Args, mut item: ItemImpl) -> syn::Result<TokenSt
     let mut moved = Vec::new();
     let mut entries = Vec::new();
     let mut kept = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for member in std::mem::take(&mut item.items) {
         let ImplItem::Fn(mut method) = member else {
             kept.push(member);
@@ -38,6 +39,21 @@ pub(crate) fn operations(args: &Args, mut item: ItemImpl) -> syn::Result<TokenSt
             kept.push(ImplItem::Fn(method));
             continue;
         };
+        let (what, name) = match &mark {
+            Mark::Operation { name, .. } => (
+                "an operation",
+                name.as_ref()
+                    .map_or_else(|| method.sig.ident.to_string(), syn::LitStr::value),
+            ),
+            Mark::Link(relation) => ("a link handler of", relation.value()),
+            Mark::Unlink(relation) => ("an unlink handler of", relation.value()),
+        };
+        if !seen.insert((what, name.clone())) {
+            return Err(syn::Error::new(
+                method.sig.ident.span(),
+                format!("there is already {what} `{name}`"),
+            ));
+        }
         let entry = entry(krate, &self_ty, &mut method, &mark)?;
         entries.push(entry);
         moved.push(method);

@@ -256,3 +256,14 @@ async fn custom_operations_need_the_aps_headers_like_every_operation() {
         .unwrap();
     error(r, StatusCode::BAD_REQUEST, "MissingHeader").await;
 }
+
+#[tokio::test]
+async fn an_application_whose_handlers_name_no_relation_or_whose_operations_collide_does_not_start()
+{
+    let app = sites::app().service::<sites::Broken>("broken", "broken/1.0");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let error = app.serve(listener, "/").await.expect_err("refused");
+    let message = error.to_string();
+    assert!(message.contains("link handler for `owners`"), "{message}");
+    assert!(message.contains("two operations at GET"), "{message}");
+}

@@ -151,3 +151,29 @@ pub(crate) fn site(id: &str) -> Value {
         "addedLater": true
     })
 }
+
+/// Mistakes an application can only be told about when it starts: a handler of a relation the
+/// type does not have, and two operations at one verb and path.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Broken {
+    #[serde(flatten)]
+    resource: Resource,
+}
+
+#[aps::operations]
+impl Provisionable for Broken {
+    #[operation(GET, "/state")]
+    async fn state(&self, _ctx: &Context) -> Result<Reply> {
+        Ok(Reply::done())
+    }
+
+    #[operation(GET, "/state", name = "sameState")]
+    async fn same_state(&self, _ctx: &Context) -> Result<Reply> {
+        Ok(Reply::done())
+    }
+
+    #[unlink(owners)]
+    async fn unlink_owner(&self, _ctx: &Context, _owner: &str) -> Result<()> {
+        Ok(())
+    }
+}
