@@ -3,7 +3,8 @@
 //! The `aps` crate serves the APS protocol; this crate holds the part of it a resource type is
 //! written against, and that changes least: the [`Provisionable`] trait, the [`Outcome`] an
 //! operation answers, the request's [`Context`], [`Error`] and [`Result`], the resource types of
-//! [`aps_protocol`] and [`register!`]. It has no HTTP server, TLS, HTTP client or command line in
+//! [`aps_protocol`] and [`register!`]; custom operations ([`operations`], [`Reply`]) and
+//! relations ([`Link`], [`Links`], [`ResourceType`]). It has no HTTP server, TLS, HTTP client or command line in
 //! its dependencies, so a library of resource types compiles quickly and stays usable whichever
 //! way the endpoint is served (the split `axum` makes with `axum-core`).
 //!

@@ -29,6 +29,27 @@ use crate::{Outcome, Result};
 /// assert_eq!(restarting.recheck_secs(), Some(5));
 /// # let _ = (stats, Reply::<()>::done());
 /// ```
+///
+/// An operation answers one (a library on `aps-core` alone names the crate the attribute
+/// expands to):
+///
+/// ```
+/// use aps_core::{Context, Provisionable, Reply, Resource, Result};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// struct Server {
+///     #[serde(flatten)]
+///     resource: Resource,
+/// }
+///
+/// #[aps_core::operations(crate = aps_core)]
+/// impl Provisionable for Server {
+///     #[operation(GET, "/uptime")]
+///     async fn uptime(&self, _ctx: &Context, #[query] unit: Option<String>) -> Result<Reply<u64>> {
+///         Ok(Reply::json(if unit.as_deref() == Some("h") { 1 } else { 60 }))
+///     }
+/// }
+/// ```
 #[must_use = "a Reply does nothing unless it is returned from the operation"]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply<T = ()>(Step<T>);
