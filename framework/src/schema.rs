@@ -200,6 +200,44 @@ mod tests {
         assert!(!s.properties["usage"].required);
     }
 
+    struct Local;
+
+    impl crate::ResourceType for Local {
+        const TYPE_ID: &'static str = "local/1.0";
+    }
+
+    struct Elsewhere;
+
+    impl crate::ResourceType for Elsewhere {
+        const TYPE_ID: &'static str = "http://other.example/types/account/1.0";
+    }
+
+    #[allow(dead_code)]
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Linked {
+        name: String,
+        owner: crate::Link<Elsewhere>,
+        parent: Option<crate::Link<Local>>,
+        children: crate::Links<Local>,
+        #[serde(flatten)]
+        resource: Resource,
+    }
+
+    #[test]
+    fn link_fields_are_relations_with_their_targets_resolved_like_type_ids() {
+        let s = type_schema(declared("linked", false), &schemars::schema_for!(Linked));
+        assert_eq!(s.properties.keys().collect::<Vec<_>>(), ["name"]);
+        let owner = &s.relations["owner"];
+        assert_eq!(owner.type_id, "http://other.example/types/account/1.0");
+        assert!(owner.required && !owner.collection);
+        let parent = &s.relations["parent"];
+        assert_eq!(parent.type_id, "http://x/local/1.0");
+        assert!(!parent.required && !parent.collection);
+        let children = &s.relations["children"];
+        assert_eq!(children.type_id, "http://x/local/1.0");
+        assert!(children.collection && !children.required);
+    }
+
     #[test]
     fn root_types_implement_application() {
         assert_eq!(mailbox().implements, [RESOURCE_TYPE]);
