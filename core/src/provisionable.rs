@@ -25,6 +25,10 @@ use crate::{Context, Error, Outcome, Result};
 /// * the `*_async` twins: fail with 501, naming the method to implement, so a type that answers
 ///   `accepted` but forgot its twin is told so instead of being rechecked forever.
 ///
+/// Custom operations and link handlers are further methods of the same impl, marked
+/// `#[operation(…)]`, `#[link(…)]` or `#[unlink(…)]`, with the impl marked
+/// [`#[operations]`](crate::operations) instead of `#[async_trait]`.
+///
 /// ```
 /// use aps_core::{Context, Outcome, Provisionable, Resource, Result};
 /// use schemars::JsonSchema;
