@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use aps_protocol::event::Subscription;
 use aps_protocol::operation::{OperationDecl, Parameter, ParameterKind, ResponseDecl};
 use http::{Method, StatusCode};
 use schemars::JsonSchema;
@@ -29,11 +30,12 @@ pub type LinkFn<T> = for<'a> fn(&'a T, &'a Context, &'a [u8]) -> BoxFuture<'a, R
 /// Runs an unlink handler on the resource `T`, with the unlinked resource's id.
 pub type UnlinkFn<T> = for<'a> fn(&'a T, &'a Context, &'a str) -> BoxFuture<'a, Result<()>>;
 
-/// The custom operations and link handlers of `T`.
+/// The custom operations, link handlers and declared subscriptions of `T`.
 pub struct Custom<T> {
     operations: BTreeMap<String, (OperationDecl, OperationFn<T>)>,
     links: BTreeMap<&'static str, LinkFn<T>>,
     unlinks: BTreeMap<&'static str, UnlinkFn<T>>,
+    subscriptions: Vec<Subscription>,
 }
 
 impl<T> Default for Custom<T> {
@@ -42,6 +44,7 @@ impl<T> Default for Custom<T> {
             operations: BTreeMap::new(),
             links: BTreeMap::new(),
             unlinks: BTreeMap::new(),
+            subscriptions: Vec::new(),
         }
     }
 }
@@ -81,6 +84,29 @@ impl<T> Custom<T> {
     pub fn unlink(mut self, relation: &'static str, call: UnlinkFn<T>) -> Self {
         self.unlinks.insert(relation, call);
         self
+    }
+
+    /// Declares a subscription to `event` (an id or a standard event's short name) of the
+    /// resources of `source_type` (absolute, or relative to the application id), delivered to
+    /// the operation `handler`; limited to those linked through `relation` when given.
+    pub fn subscribe(
+        mut self,
+        event: &str,
+        source_type: &str,
+        relation: Option<&str>,
+        handler: &str,
+    ) -> Self {
+        let subscription = Subscription::to_type(event, source_type, handler);
+        self.subscriptions.push(match relation {
+            Some(relation) => subscription.relation(relation),
+            None => subscription,
+        });
+        self
+    }
+
+    /// The subscriptions as the type schema declares them (source type ids as given).
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.subscriptions.clone()
     }
 
     /// The operations as the type schema declares them.

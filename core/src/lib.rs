@@ -4,7 +4,8 @@
 //! written against, and that changes least: the [`Provisionable`] trait, the [`Outcome`] an
 //! operation answers, the request's [`Context`], [`Error`] and [`Result`], the resource types of
 //! [`aps_protocol`] and [`register!`]; custom operations ([`operations`], [`Reply`]) and
-//! relations ([`Link`], [`Links`], [`ResourceType`]). It has no HTTP server, TLS, HTTP client or command line in
+//! relations ([`Link`], [`Links`], [`ResourceType`]); events ([`Notification`],
+//! [`Subscription`]) and usage ([`Counter`], [`Limit`], [`Usage`]). It has no HTTP server, TLS, HTTP client or command line in
 //! its dependencies, so a library of resource types compiles quickly and stays usable whichever
 //! way the endpoint is served (the split `axum` makes with `axum-core`).
 //!
@@ -51,6 +52,8 @@ mod reply;
 
 pub use aps_macros::operations;
 pub use aps_protocol as protocol;
+pub use aps_protocol::event::{Notification, Subscription};
+pub use aps_protocol::usage::{Counter, Limit, Usage};
 pub use aps_protocol::{Aps, Phase, Resource, Status};
 pub use async_trait::async_trait;
 pub use client::{BoxError, ControllerClient, Transport};

@@ -19,7 +19,7 @@ use crate::{Context, Error, Outcome, Result};
 ///
 /// Every method has a default, so a type implements only what it does:
 ///
-/// * `provision`, `configure`, `unprovision`: succeed at once (configure keeps the new values
+/// * `provision`, `configure`, `unprovision`, `upgrade`: succeed at once (configure keeps the new values
 ///   the controller sent).
 /// * `retrieve`: answers the resource as the controller stores it.
 /// * the `*_async` twins: fail with 501, naming the method to implement, so a type that answers
@@ -85,8 +85,22 @@ pub trait Provisionable: Serialize + DeserializeOwned + JsonSchema + Send + Sync
         Err(missing_twin::<Self>("unprovision"))
     }
 
+    /// Upgrades the application instance from the package version `from_version`
+    /// (`{version}-{release}`, e.g. `1.0-3`) to this one (`POST /{service}/{id}/upgrade`, sync
+    /// phase); called on the root type only, with the root resource. Migrate the instance's
+    /// data here, and change `self` to store new property values.
+    async fn upgrade(&mut self, _ctx: &Context, _from_version: &str) -> Result<Outcome> {
+        Ok(Outcome::done())
+    }
+
+    /// Checks on an upgrade that answered `accepted` (async phase).
+    async fn upgrade_async(&mut self, _ctx: &Context, _from_version: &str) -> Result<Outcome> {
+        Err(missing_twin::<Self>("upgrade"))
+    }
+
     /// Refreshes the resource before it is shown (`GET`): update counters and the like on
-    /// `self`.
+    /// `self`. The controller also calls it to refresh usage ([`Counter`](crate::Counter)
+    /// properties) and stores what it answers.
     async fn retrieve(&mut self, _ctx: &Context) -> Result<()> {
         Ok(())
     }

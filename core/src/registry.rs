@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aps_protocol::Phase;
+use aps_protocol::event::Subscription;
 use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
 use aps_protocol::operation::OperationDecl;
 use async_trait::async_trait;
@@ -44,6 +45,8 @@ pub struct Registration {
     pub schema: fn() -> schemars::Schema,
     /// The type's custom operations, as its schema declares them.
     pub operations: fn() -> BTreeMap<String, OperationDecl>,
+    /// The type's declared subscriptions, source type ids as written.
+    pub subscriptions: fn() -> Vec<Subscription>,
 }
 
 impl Registration {
@@ -60,6 +63,7 @@ impl Registration {
             handler: handler::<T>,
             schema: schema::<T>,
             operations: operations::<T>,
+            subscriptions: subscriptions::<T>,
         }
     }
 }
@@ -81,6 +85,15 @@ pub trait Handler: Send + Sync {
         op: Operation,
         resource: &[u8],
         origin: Origin,
+        ctx: &Context,
+    ) -> Result<(Outcome, Vec<u8>)>;
+
+    /// Reads the root resource from the request's JSON and runs `upgrade` (or, in the async
+    /// phase, `upgrade_async`) from the version `from_version`, answering like [`call`](Self::call).
+    async fn upgrade(
+        &self,
+        resource: &[u8],
+        from_version: &str,
         ctx: &Context,
     ) -> Result<(Outcome, Vec<u8>)>;
 
@@ -136,6 +149,10 @@ fn operations<T: Provisionable>() -> BTreeMap<String, OperationDecl> {
     T::__custom().declared()
 }
 
+fn subscriptions<T: Provisionable>() -> Vec<Subscription> {
+    T::__custom().subscriptions()
+}
+
 fn handler<T: Provisionable>() -> Arc<dyn Handler> {
     Arc::new(Typed::<T>(T::__custom()))
 }
@@ -165,6 +182,21 @@ impl<T: Provisionable> Handler for Typed<T> {
                 resource.retrieve(ctx).await?;
                 Outcome::done()
             }
+        };
+        Ok((outcome, serde_json::to_vec(&resource)?))
+    }
+
+    async fn upgrade(
+        &self,
+        resource: &[u8],
+        from_version: &str,
+        ctx: &Context,
+    ) -> Result<(Outcome, Vec<u8>)> {
+        let mut resource: T = decode(resource, Origin::Request)?;
+        let outcome = if ctx.phase() == Phase::Async {
+            resource.upgrade_async(ctx, from_version).await?
+        } else {
+            resource.upgrade(ctx, from_version).await?
         };
         Ok((outcome, serde_json::to_vec(&resource)?))
     }

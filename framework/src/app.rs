@@ -11,6 +11,7 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 
 use aps_protocol::meta::Code;
+use aps_protocol::event::Subscription;
 use aps_protocol::operation::OperationDecl;
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
@@ -99,6 +100,7 @@ pub(crate) struct Service {
     pub(crate) handler: Arc<dyn Handler>,
     schema: fn() -> schemars::Schema,
     operations: fn() -> BTreeMap<String, OperationDecl>,
+    subscriptions: fn() -> Vec<Subscription>,
 }
 
 impl std::fmt::Debug for Service {
@@ -275,6 +277,7 @@ impl App {
                     type_id: s.type_id,
                     root: s.root,
                     operations: (s.operations)(),
+                    subscriptions: (s.subscriptions)(),
                 };
                 (s.id.clone(), schema::type_schema(declared, &(s.schema)()))
             })
@@ -364,6 +367,7 @@ impl App {
             handler: (registration.handler)(),
             schema: registration.schema,
             operations: registration.operations,
+            subscriptions: registration.subscriptions,
         });
     }
 }

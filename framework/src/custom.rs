@@ -5,6 +5,7 @@
 //! | `{verb} /{service}/{id}{path}` | the operation declared with that verb and path |
 //! | `POST /{service}/{id}/{relation}` | the link handler of `relation` (none: accepted) |
 //! | `DELETE /{service}/{id}/{relation}/{linked-id}` | the unlink handler (none: accepted) |
+//! | `POST /{root-service}/{id}/upgrade?version=…` | `upgrade` (see [`upgrade`](crate::upgrade)) |
 //!
 //! What the type's schema does not declare is a 404; a declared path with another verb a 405
 //! naming the verbs it takes. An operation's query parameters are checked against their
@@ -37,6 +38,8 @@ enum Target<'a> {
     Link(&'a str),
     /// An unlink through a declared relation, of the resource with this id.
     Unlink(&'a str, &'a str),
+    /// The root resource's upgrade.
+    Upgrade,
     /// A declared path, not with this verb: the verbs it takes.
     WrongVerb(String),
 }
@@ -60,6 +63,18 @@ pub(crate) fn problems(app: &App) -> Vec<String> {
             }
         }
         let declared: Vec<_> = schema.operations.iter().collect();
+        if schema.is_application() {
+            let taken = declared
+                .iter()
+                .filter(|(_, decl)| decl.segments().eq([crate::upgrade::PATH]));
+            for (name, decl) in taken {
+                problems.push(format!(
+                    "service `{}` has the operation `{name}` at {} {}, where the root service \
+                     serves its upgrade",
+                    service.id, decl.verb, decl.path
+                ));
+            }
+        }
         for (i, (name, decl)) in declared.iter().enumerate() {
             let same = declared[..i]
                 .iter()
@@ -92,6 +107,7 @@ pub(crate) async fn route(
         let handler = found.handler.clone();
         match target(schema, &parts.method, &below)? {
             Target::WrongVerb(allow) => Ok(wrong_method(&parts.method, &allow)),
+            Target::Upgrade => crate::upgrade::serve(&shared, &id, &parts, body, &*handler).await,
             Target::Operation(name, decl) => {
                 let limit = shared.app.server.body_limit;
                 let ctx = admitted(&shared, &parts)?;
@@ -132,6 +148,12 @@ pub(crate) async fn route(
 /// What `below` (the path after the resource id) names for `method`, or a 404.
 fn target<'a>(schema: &'a TypeSchema, method: &Method, below: &'a str) -> Result<Target<'a>> {
     let segments: Vec<&str> = below.split('/').filter(|s| !s.is_empty()).collect();
+    if schema.is_application() && segments == [crate::upgrade::PATH] {
+        if method == Method::POST {
+            return Ok(Target::Upgrade);
+        }
+        return Ok(Target::WrongVerb("POST".into()));
+    }
     let at_path: Vec<(&String, &OperationDecl)> = schema
         .operations
         .iter()
@@ -179,7 +201,7 @@ fn target<'a>(schema: &'a TypeSchema, method: &Method, below: &'a str) -> Result
 }
 
 /// The query string's pairs, decoded.
-fn query(parts: &Parts) -> Vec<(String, String)> {
+pub(crate) fn query(parts: &Parts) -> Vec<(String, String)> {
     let query = parts.uri.query().unwrap_or_default();
     url::form_urlencoded::parse(query.as_bytes())
         .into_owned()

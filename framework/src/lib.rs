@@ -55,6 +55,10 @@
 //! * [`operations`]: custom operations and link handlers of a type, answering a [`Reply`];
 //!   [`Link`] and [`Links`]: its relations, as typed fields.
 //!
+//! * Events: `#[subscribe(event, Source)]` on an operation taking a [`Notification`];
+//!   [`ControllerClient::subscribe`] and its siblings at run time. Upgrades:
+//!   [`Provisionable::upgrade`]. Usage: [`Counter`], [`Limit`], [`Usage`] properties.
+//!
 //! What a resource type is written against lives in [`aps_core`], re-exported here: a library
 //! of resource types can depend on it alone.
 //!
@@ -160,6 +164,87 @@
 //! assert!(!websites.properties.contains_key("domains"));
 //! ```
 //!
+//! # Events, upgrades and usage
+//!
+//! **Events.** A type subscribes its resources to events of other resources with
+//! `#[subscribe(event, Source)]` on a custom operation that takes the [`Notification`] as its
+//! `#[body]`: once one of its resources is ready, the controller subscribes it, and delivers
+//! each event of a `Source` resource by calling the operation. The events are `changed`,
+//! `removed`, `linked`, `unlinked` and `available` (or an event type id, as a string);
+//! `relation = name` limits them to resources linked through that relation. The schema
+//! declares the subscriptions (`subscriptions`). At run time,
+//! [`ControllerClient::subscribe`], [`subscriptions`](ControllerClient::subscriptions),
+//! [`subscription`](ControllerClient::subscription) and
+//! [`unsubscribe`](ControllerClient::unsubscribe) manage a resource's subscriptions.
+//!
+//! Delivery is **at least once**: after a failure or a lost answer the controller delivers the
+//! same notification again, with the same `serial`. A handler stores the serial of the last
+//! notification it handled (in a property of its resource, through the controller) and
+//! ignores one that is not above it.
+//!
+//! **Upgrades.** When an instance is upgraded to a new version of the package, the controller
+//! calls the root type's [`Provisionable::upgrade`] with the version it was at
+//! (`{version}-{release}`) and the root resource; it answers an [`Outcome`] like `configure`
+//! (202 and `upgrade_async` for long migrations). The default succeeds.
+//!
+//! **Usage.** A field of type [`Counter`], [`Limit`] or [`Usage`] is a property of the core
+//! structure's type; set it in [`Provisionable::retrieve`], which the controller calls to
+//! refresh usage.
+//!
+//! ```
+//! use aps::{Context, Counter, Notification, Provisionable, Reply, Resource, Result};
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! # #[derive(Serialize, Deserialize, JsonSchema)]
+//! # pub struct Website { #[serde(flatten)] resource: Resource }
+//! # aps::register!(Website, service = "websites", type = "websites/1.0");
+//! # impl Provisionable for Website {}
+//! /// A mailbox that follows the websites.
+//! #[derive(Serialize, Deserialize, JsonSchema)]
+//! pub struct Mailbox {
+//!     /// The serial of the last notification handled.
+//!     #[serde(default, rename = "lastSerial")]
+//!     pub last_serial: u64,
+//!     /// Disk space used, in MB.
+//!     #[serde(default)]
+//!     pub disk: Counter,
+//!     #[serde(flatten)]
+//!     resource: Resource,
+//! }
+//!
+//! aps::register!(Mailbox, service = "mailboxes", type = "mailboxes/1.0");
+//!
+//! #[aps::operations]
+//! impl Provisionable for Mailbox {
+//!     async fn retrieve(&mut self, _ctx: &Context) -> Result<()> {
+//!         self.disk = Counter::new(120).with_limit(1024).with_unit("MB");
+//!         Ok(())
+//!     }
+//!
+//!     /// A website changed.
+//!     #[operation(POST, "/website-changed")]
+//!     #[subscribe(changed, Website)]
+//!     async fn website_changed(&self, ctx: &Context, #[body] event: Notification) -> Result<Reply> {
+//!         if event.serial <= self.last_serial {
+//!             return Ok(Reply::done()); // delivered again: handled already
+//!         }
+//!         let id = self.resource.id().unwrap_or_default();
+//!         let serial = serde_json::json!({"lastSerial": event.serial});
+//!         ctx.controller().update(id, &serial).await?;
+//!         Ok(Reply::done())
+//!     }
+//! }
+//!
+//! let schemas = aps::app!().id("http://example.com/hosting").schemas();
+//! let (_, mailboxes) = schemas.iter().find(|(s, _)| s == "mailboxes").unwrap();
+//! assert_eq!(mailboxes.subscriptions[0].handler, "website_changed");
+//! assert_eq!(
+//!     mailboxes.properties["disk"].kind,
+//!     "http://aps-standard.org/types/core/resource/1.0#Counter"
+//! );
+//! ```
+//!
 //! # Features
 //!
 //! Each names what it pulls in; the default (`server`, `tls`, `cli`) is what an endpoint
@@ -207,14 +292,16 @@ mod tls;
 mod trace;
 #[cfg(feature = "server")]
 mod transport;
+#[cfg(feature = "server")]
+mod upgrade;
 
 pub use app::App;
 #[cfg(feature = "server")]
 pub use app::DEFAULT_BODY_LIMIT;
 pub use aps_core::{
-    Aps, BoxError, Context, ControllerClient, Error, Link, Links, Outcome, Phase, Provisionable,
-    Reply, Resource, ResourceType, Result, Status, StatusCode, Transport, async_trait, operations,
-    protocol, register,
+    Aps, BoxError, Context, ControllerClient, Counter, Error, Limit, Link, Links, Notification,
+    Outcome, Phase, Provisionable, Reply, Resource, ResourceType, Result, Status, StatusCode,
+    Subscription, Transport, Usage, async_trait, operations, protocol, register,
 };
 #[cfg(feature = "server")]
 pub use aps_server::TlsError;

@@ -8,12 +8,15 @@
 //! A field of type [`Link`](crate::Link) (required), `Option<Link>` or [`Links`](crate::Links)
 //! (a collection) is a relation, not a property: its target's type id, resolved like the type's
 //! own, goes into `relations`. The operations that `#[aps::operations]` declares go into
-//! `operations`.
+//! `operations`, and its `#[subscribe]`s into `subscriptions`, their source types resolved the
+//! same way. A field of type [`Counter`](crate::Counter), [`Limit`](crate::Limit) or
+//! [`Usage`](crate::Usage) is a property whose `type` is the core structure's id.
 
 use std::collections::BTreeMap;
 
 use aps_core::__private::{RELATION_MARK, kind, resolve};
 use aps_protocol::TypeSchema;
+use aps_protocol::event::{Source, Subscription};
 use aps_protocol::operation::OperationDecl;
 use aps_protocol::relation::RelationDecl;
 use aps_protocol::schema::{APPLICATION_TYPE, Property, RESOURCE_TYPE};
@@ -31,6 +34,8 @@ pub(crate) struct Declared<'a> {
     pub(crate) root: bool,
     /// Its custom operations.
     pub(crate) operations: BTreeMap<String, OperationDecl>,
+    /// Its declared subscriptions, source type ids as written.
+    pub(crate) subscriptions: Vec<Subscription>,
 }
 
 /// A type id, absolute or relative to the application id, made absolute.
@@ -94,6 +99,16 @@ pub(crate) fn type_schema(declared: Declared<'_>, json: &schemars::Schema) -> Ty
         properties,
         relations,
         operations: declared.operations,
+        subscriptions: declared
+            .subscriptions
+            .into_iter()
+            .map(|mut subscription| {
+                if let Source::Type { type_id } = &mut subscription.source {
+                    *type_id = absolute(declared.app_id, type_id);
+                }
+                subscription
+            })
+            .collect(),
         structures: Map::new(),
         other: Map::new(),
     }
@@ -170,6 +185,7 @@ mod tests {
             type_id: "mailbox/1.0",
             root,
             operations: BTreeMap::new(),
+            subscriptions: Vec::new(),
         }
     }
 

@@ -8,7 +8,7 @@ use syn::{
     FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, Pat, PathArguments, ReturnType, Type,
 };
 
-use crate::parse::{Args, Mark, Travels, travels};
+use crate::parse::{Args, Mark, SourceType, Subscribe, Travels, travels};
 
 /// Expands `#[aps::operations]` on `item`.
 pub(crate) fn operations(args: &Args, mut item: ItemImpl) -> syn::Result<TokenStream> {
@@ -35,7 +35,15 @@ pub(crate) fn operations(args: &Args, mut item: ItemImpl) -> syn::Result<TokenSt
             kept.push(member);
             continue;
         };
+        let subscriptions = Subscribe::take(&mut method.attrs)?;
         let Some(mark) = Mark::take(&mut method.attrs)? else {
+            if !subscriptions.is_empty() {
+                return Err(syn::Error::new(
+                    method.sig.ident.span(),
+                    "a #[subscribe] handler is a custom operation: mark it \
+                     #[operation(POST, \"/path\")] too",
+                ));
+            }
             kept.push(ImplItem::Fn(method));
             continue;
         };
@@ -56,6 +64,18 @@ pub(crate) fn operations(args: &Args, mut item: ItemImpl) -> syn::Result<TokenSt
         }
         let entry = entry(krate, &self_ty, &mut method, &mark)?;
         entries.push(entry);
+        match &mark {
+            Mark::Operation { .. } => {
+                entries.extend(subscriptions.iter().map(|s| subscription(krate, s, &name)));
+            }
+            _ if subscriptions.is_empty() => {}
+            _ => {
+                return Err(syn::Error::new(
+                    method.sig.ident.span(),
+                    "a #[subscribe] handler is a custom operation, not a link handler",
+                ));
+            }
+        }
         moved.push(method);
     }
     item.items = kept;
@@ -212,6 +232,20 @@ fn entry(
             })
         }),
     }
+}
+
+/// The `Custom` builder call declaring one subscription, delivered to the operation `handler`.
+fn subscription(krate: &syn::Path, subscribe: &Subscribe, handler: &str) -> TokenStream {
+    let event = &subscribe.event;
+    let source = match &subscribe.source {
+        SourceType::Rust(ty) => quote!(<#ty as #krate::ResourceType>::TYPE_ID),
+        SourceType::Id(id) => quote!(#id),
+    };
+    let relation = match &subscribe.relation {
+        Some(relation) => quote!(::std::option::Option::Some(#relation)),
+        None => quote!(::std::option::Option::None),
+    };
+    quote! { .subscribe(#event, #source, #relation, #handler) }
 }
 
 /// `R` of `-> Result<R>` (or `-> aps::Result<R, E>`): what the operation answers.

@@ -21,6 +21,11 @@ use proc_macro::TokenStream;
 ///   `async fn(&self, ctx: &Context, …) -> Result<Reply<R>>`. Each further argument is marked
 ///   `#[query]` (a query parameter named like the argument) or `#[body]` (the JSON body, at
 ///   most one); an `Option` argument is optional.
+/// * `#[subscribe(event, Source)]` (optionally `relation = name`), beside `#[operation]`:
+///   resources of the type subscribe to `event` (`changed`, `removed`, `linked`, `unlinked`,
+///   `available`, or an event type id as a string) of resources of `Source` (a registered type,
+///   or a type id as a string), delivered to this operation; it takes the notification as its
+///   `#[body]` (`aps::Notification`). The type schema declares the subscription.
 /// * `#[link(relation)]`: an `async fn(&self, ctx: &Context, linked: L) -> Result<()>` called
 ///   when a resource is linked through `relation`, with the linked resource read as `L`.
 /// * `#[unlink(relation)]`: an `async fn(&self, ctx: &Context, linked_id: &str) ->

@@ -120,6 +120,84 @@ fn is_plain(segment: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// `#[subscribe(event, Source, relation = name)]` on an operation: the type subscribes its
+/// resources to `event` of resources of `Source`, delivered to the operation.
+pub(crate) struct Subscribe {
+    /// The event type id or a standard event's short name.
+    pub(crate) event: LitStr,
+    /// The source type: a Rust type (its `ResourceType::TYPE_ID`) or a type id.
+    pub(crate) source: SourceType,
+    /// Only resources linked through this relation.
+    pub(crate) relation: Option<LitStr>,
+}
+
+/// How a subscription names its source type.
+pub(crate) enum SourceType {
+    /// A resource type of the program.
+    Rust(Box<syn::Type>),
+    /// A type id, absolute or relative to the application id.
+    Id(LitStr),
+}
+
+/// The standard events, by their short names.
+const EVENTS: [&str; 5] = ["changed", "removed", "linked", "unlinked", "available"];
+
+impl Subscribe {
+    /// Every `#[subscribe(…)]` among `attrs`, removed.
+    pub(crate) fn take(attrs: &mut Vec<Attribute>) -> syn::Result<Vec<Self>> {
+        let mut found = Vec::new();
+        let mut error = None;
+        attrs.retain(|attr| {
+            if !attr.path().is_ident("subscribe") {
+                return true;
+            }
+            match attr.parse_args_with(subscribe) {
+                Ok(subscribe) => found.push(subscribe),
+                Err(e) => error = Some(e),
+            }
+            false
+        });
+        error.map_or(Ok(found), Err)
+    }
+}
+
+fn subscribe(input: ParseStream<'_>) -> syn::Result<Subscribe> {
+    let event = if input.peek(LitStr) {
+        input.parse()?
+    } else {
+        let ident: Ident = input.parse()?;
+        let name = ident.to_string();
+        if !EVENTS.contains(&name.as_str()) {
+            return Err(syn::Error::new(
+                ident.span(),
+                "the event is one of changed, removed, linked, unlinked, available, or an \
+                 event type id as a string",
+            ));
+        }
+        LitStr::new(&name, ident.span())
+    };
+    input.parse::<Token![,]>()?;
+    let source = if input.peek(LitStr) {
+        SourceType::Id(input.parse()?)
+    } else {
+        SourceType::Rust(Box::new(input.parse()?))
+    };
+    let mut relation = None;
+    if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+        let key: Ident = input.parse()?;
+        if key != "relation" {
+            return Err(syn::Error::new(key.span(), "expected `relation = name`"));
+        }
+        input.parse::<Token![=]>()?;
+        relation = Some(self::relation(input)?);
+    }
+    Ok(Subscribe {
+        event,
+        source,
+        relation,
+    })
+}
+
 /// How an operation's argument travels.
 pub(crate) enum Travels {
     /// `#[query]`.

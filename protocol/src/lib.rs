@@ -17,6 +17,8 @@
 //! * [`body`]: how long a request body may take to arrive.
 //! * [`schema`]: APS type schemas (`schemas/{service}.schema`), with their declared
 //!   [`operation`]s and [`relation`]s (and links as resources carry them).
+//! * [`event`]: event types, subscriptions and the notifications delivered for them.
+//! * [`usage`]: the usage structures `Counter`, `Limit` and `Usage` as property values.
 //! * [`meta`]: `APP-META.xml`, written by endpoints and read by controllers and package tools.
 #![warn(missing_docs)]
 
@@ -24,6 +26,7 @@ pub mod accepted;
 pub mod body;
 pub mod busy;
 pub mod error;
+pub mod event;
 pub mod headers;
 pub mod json;
 pub mod meta;
@@ -32,6 +35,7 @@ pub mod relation;
 pub mod resource;
 pub mod retry;
 pub mod schema;
+pub mod usage;
 
 pub use accepted::Accepted;
 pub use error::ErrorBody;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::event::Subscription;
 use crate::operation::OperationDecl;
 use crate::relation::RelationDecl;
 
@@ -37,6 +38,10 @@ pub struct TypeSchema {
     /// Custom operations, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub operations: BTreeMap<String, OperationDecl>,
+    /// Subscriptions the controller makes for each resource of the type once it is ready,
+    /// each without `id` and with its source by type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<Subscription>,
     /// Named structures used by properties.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub structures: Map<String, Value>,

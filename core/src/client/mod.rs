@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::{Error, Result};
 
 mod links;
+mod subscriptions;
 
 /// Any error a [`Transport`] fails with (the shape tower uses).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
