@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use aps_protocol::meta::Code;
 use aps_protocol::event::Subscription;
+use aps_protocol::meta::Code;
 use aps_protocol::operation::OperationDecl;
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 

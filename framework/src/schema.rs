@@ -114,16 +114,18 @@ pub(crate) fn type_schema(declared: Declared<'_>, json: &schemars::Schema) -> Ty
     }
 }
 
-fn property(schema: &Value, defs: Option<&Map<String, Value>>) -> Property {
-    let schema = resolve(schema, defs);
+fn property(field: &Value, defs: Option<&Map<String, Value>>) -> Property {
+    let schema = resolve(field, defs);
+    // A field of a named type (`$ref`) carries its own doc comment, default and the like
+    // beside the reference; they win over the named type's.
+    let member = |key: &str| field.get(key).or_else(|| schema.get(key));
     let mut property = Property {
         kind: kind(schema),
-        description: text(schema, "description"),
-        readonly: schema
-            .get("readOnly")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        default: schema.get("default").filter(|d| !d.is_null()).cloned(),
+        description: member("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        readonly: member("readOnly").and_then(Value::as_bool).unwrap_or(false),
+        default: member("default").filter(|d| !d.is_null()).cloned(),
         // Numeric formats (`uint64`, `double`) are JSON Schema's, not APS's; keep the others.
         format: text(schema, "format").filter(|f| {
             !f.starts_with("int") && !f.starts_with("uint") && f != "double" && f != "float"

@@ -52,6 +52,7 @@ pub fn event_type_id(name: &str) -> String {
 
 /// What a subscription listens to: every resource of a type, or one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Source {
     /// Resources of this type id.
@@ -74,6 +75,7 @@ pub enum Source {
 /// source by type), sent to create one at run time (without `id`), and answered by the
 /// controller (with the `id` it gave).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Subscription {
     /// Set by the controller; absent in a declaration or a request to subscribe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +130,7 @@ impl Subscription {
 
 /// The resource an event happened to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NotificationSource {
     /// Its type id.
     #[serde(rename = "type")]
@@ -138,6 +141,7 @@ pub struct NotificationSource {
 
 /// A notification: the body of the call of a subscription's handler.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Notification {
     /// The event type id.
     pub event: String,
@@ -156,17 +160,6 @@ impl Notification {
     /// Whether this is the event `name` (an id or a standard event's short name).
     pub fn is(&self, name: &str) -> bool {
         self.event == event_type_id(name)
-    }
-}
-
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for Notification {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Notification".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "object" })
     }
 }
 
@@ -202,7 +195,10 @@ mod tests {
         for name in SHORT_NAMES {
             assert_eq!(event_type_id(name), format!("{EVENT_PREFIX}{name}"));
         }
-        assert_eq!(event_type_id("http://x/events/mine"), "http://x/events/mine");
+        assert_eq!(
+            event_type_id("http://x/events/mine"),
+            "http://x/events/mine"
+        );
         let n = Notification {
             event: LINKED.into(),
             time: "2026-01-01T00:00:00Z".into(),

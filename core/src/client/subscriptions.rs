@@ -97,17 +97,41 @@ mod tests {
         let (ender, ended) = scripted(StatusCode::NO_CONTENT, "");
         ender.unsubscribe("d1", "s/1").await.expect("unsubscribe");
         let base = "http://controller.example:6308/prefix/aps/2/resources";
-        let body = format!(r#"{{"event":"{CHANGED}","source":{{"id":"w1"}},"handler":"onChange"}}"#);
+        let body =
+            format!(r#"{{"event":"{CHANGED}","source":{{"id":"w1"}},"handler":"onChange"}}"#);
         let calls = [
-            (&posted, Method::POST, format!("{base}/d%201/aps/subscriptions"), body),
-            (&listed, Method::GET, format!("{base}/d1/aps/subscriptions"), String::new()),
-            (&read, Method::GET, format!("{base}/d1/aps/subscriptions/s1"), String::new()),
-            (&ended, Method::DELETE, format!("{base}/d1/aps/subscriptions/s%2F1"), String::new()),
+            (
+                &posted,
+                Method::POST,
+                format!("{base}/d%201/aps/subscriptions"),
+                body,
+            ),
+            (
+                &listed,
+                Method::GET,
+                format!("{base}/d1/aps/subscriptions"),
+                String::new(),
+            ),
+            (
+                &read,
+                Method::GET,
+                format!("{base}/d1/aps/subscriptions/s1"),
+                String::new(),
+            ),
+            (
+                &ended,
+                Method::DELETE,
+                format!("{base}/d1/aps/subscriptions/s%2F1"),
+                String::new(),
+            ),
         ];
         for (scripted, method, uri, body) in calls {
             let seen = scripted.seen.lock().expect("lock");
             let request = &seen[0];
-            assert_eq!((request.method(), request.uri().to_string()), (&method, uri));
+            assert_eq!(
+                (request.method(), request.uri().to_string()),
+                (&method, uri)
+            );
             assert_eq!(request.body().as_ref(), body.as_bytes());
         }
         let (missing, _) = scripted(

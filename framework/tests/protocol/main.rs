@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
 mod custom;
+mod events;
 mod operations;
 mod refusals;
 mod sites;

@@ -143,18 +143,29 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
-/// A controller that serves stored resources at `/aps/2/resources/{id}` (GET and PUT) and remembers the
+/// A controller that serves stored resources at `/aps/2/resources/{id}` (GET and PUT) and their
+/// subscriptions at `/aps/2/resources/{id}/aps/subscriptions`, and remembers the
 /// `APS-Instance-ID` of each call.
 #[derive(Clone, Default)]
 pub struct FakeController {
     pub resources: Arc<Mutex<HashMap<String, Value>>>,
     pub callers: Arc<Mutex<Vec<String>>>,
+    /// Subscriptions, each with its subscriber's id, in the order they were made.
+    pub subscriptions: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl FakeController {
     pub async fn start(self) -> String {
         let router = Router::new()
             .route("/aps/2/resources/{id}", get(load).put(update))
+            .route(
+                "/aps/2/resources/{id}/aps/subscriptions",
+                get(subscriptions).post(subscribe),
+            )
+            .route(
+                "/aps/2/resources/{id}/aps/subscriptions/{sid}",
+                get(subscription).delete(unsubscribe),
+            )
             .with_state(self);
         format!("http://{}", serve(router).await)
     }
@@ -207,4 +218,63 @@ async fn update(
         stored.extend(properties);
     }
     (StatusCode::OK, Json(Value::Object(stored.clone())))
+}
+
+fn not_found(what: String) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"code": 404, "error": "NotFound", "message": what})),
+    )
+}
+
+/// Gives the subscription an id and keeps it: 201 with it.
+async fn subscribe(
+    State(c): State<FakeController>,
+    Path(id): Path<String>,
+    Json(mut wanted): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    if !c.resources.lock().unwrap().contains_key(&id) {
+        return not_found(format!("no resource {id}"));
+    }
+    let mut subscriptions = c.subscriptions.lock().unwrap();
+    wanted["id"] = json!(format!("sub-{}", subscriptions.len() + 1));
+    subscriptions.push((id, wanted.clone()));
+    (StatusCode::CREATED, Json(wanted))
+}
+
+async fn subscriptions(State(c): State<FakeController>, Path(id): Path<String>) -> Json<Value> {
+    let subscriptions = c.subscriptions.lock().unwrap();
+    let of: Vec<Value> = subscriptions
+        .iter()
+        .filter(|(subscriber, _)| *subscriber == id)
+        .map(|(_, s)| s.clone())
+        .collect();
+    Json(Value::Array(of))
+}
+
+async fn subscription(
+    State(c): State<FakeController>,
+    Path((id, sid)): Path<(String, String)>,
+) -> (StatusCode, Json<Value>) {
+    let subscriptions = c.subscriptions.lock().unwrap();
+    subscriptions
+        .iter()
+        .find(|(subscriber, s)| *subscriber == id && s["id"] == sid)
+        .map_or_else(
+            || not_found(format!("no subscription {sid}")),
+            |(_, s)| (StatusCode::OK, Json(s.clone())),
+        )
+}
+
+async fn unsubscribe(
+    State(c): State<FakeController>,
+    Path((id, sid)): Path<(String, String)>,
+) -> (StatusCode, Json<Value>) {
+    let mut subscriptions = c.subscriptions.lock().unwrap();
+    let before = subscriptions.len();
+    subscriptions.retain(|(subscriber, s)| !(*subscriber == id && s["id"] == sid));
+    if subscriptions.len() == before {
+        return not_found(format!("no subscription {sid}"));
+    }
+    (StatusCode::NO_CONTENT, Json(Value::Null))
 }
