@@ -1,6 +1,6 @@
 //! The application resource: created when an instance is installed; it holds the websites.
 
-use aps::{Links, Provisionable, Resource};
+use aps::{Context, Links, Outcome, Provisionable, Resource, Result};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -17,4 +17,12 @@ pub struct Globals {
 
 aps::register!(Globals, service = "globals", type = "globals/1.0", root);
 
-impl Provisionable for Globals {}
+#[aps::async_trait]
+impl Provisionable for Globals {
+    /// An instance moves to this version of the package. Nothing to migrate: the websites of
+    /// an older version get the new properties' defaults.
+    async fn upgrade(&mut self, _ctx: &Context, from_version: &str) -> Result<Outcome> {
+        tracing::info!(from_version, "upgrading the hosting instance");
+        Ok(Outcome::done())
+    }
+}

@@ -6,7 +6,13 @@
 //!   the background, answering 202 and then done on the controller's recheck; `stats` (`GET
 //!   /stats?days=N`) answers the requests served over the last `days` days. Linking a domain
 //!   is refused unless its name ends in `.test` or `.example`.
-//! * `domains` have an `fqdn` and, optionally, the `website` they belong to.
+//!   Its `diskUsage` (a usage counter) grows each time the controller retrieves it.
+//! * `domains` have an `fqdn` and, optionally, the `website` they belong to. Each subscribes
+//!   to `changed` of websites and notes the serial of the last notification it handled in
+//!   `lastSerial`, ignoring a notification delivered again.
+//!
+//! Built with the `v2` feature it is version 0.2 of the application: websites gain a `tier`
+//! (default `standard`), and the root's `upgrade` logs the version an instance came from.
 
 mod domain;
 mod globals;
@@ -16,9 +22,15 @@ pub use domain::Domain;
 pub use globals::Globals;
 pub use website::{Stats, Website};
 
-/// The hosting application, with every type registered in this crate.
+/// The hosting application, with every type registered in this crate: version 0.1 from the
+/// package's version, or 0.2 with the `v2` feature.
 pub fn app() -> aps::App {
-    aps::app!()
+    let app = aps::app!()
         .id("http://example.com/hosting")
-        .vendor("APS samples")
+        .vendor("APS samples");
+    if cfg!(feature = "v2") {
+        app.version("0.2", env!("CARGO_PKG_VERSION_PATCH"))
+    } else {
+        app
+    }
 }

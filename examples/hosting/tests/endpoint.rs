@@ -1,9 +1,12 @@
 //! The hosting endpoint over real HTTP on loopback, with a small controller that serves the
-//! stored website: its operations, their phases and its link handler.
+//! stored websites and domain and records the changes the endpoint asks for: the operations,
+//! their phases, the link handler, the notification handler and the usage counter.
 #![allow(clippy::unwrap_used)] // a test that cannot set itself up should stop right there
 
+use std::sync::{Arc, Mutex};
+
 use axum::Json;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use reqwest::Method;
@@ -37,30 +40,57 @@ async fn serve(router: axum::Router) -> String {
     url
 }
 
-/// The hosting endpoint and a controller that knows websites `basic` and `pro`.
+/// The domain `d1` as the controller stores it, having handled notification 3.
+fn domain() -> Value {
+    json!({
+        "aps": {"id": "d1", "type": "http://example.com/hosting/domains/1.0", "status": "aps:ready"},
+        "fqdn": "shop.test", "lastSerial": 3
+    })
+}
+
+/// What the controller was asked to change: `(id, properties)` of each `PUT`.
+type Puts = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// The hosting endpoint and a controller that knows websites `basic` and `pro` and domain
+/// `d1`, and records each `PUT`.
 struct Rig {
     endpoint: String,
     controller: String,
+    puts: Puts,
 }
 
 impl Rig {
     async fn start() -> Self {
-        let resources = axum::Router::new().route(
-            "/aps/2/resources/{id}",
-            get(|Path(id): Path<String>| async move {
-                match id.as_str() {
-                    "basic" => (StatusCode::OK, Json(website("basic", None))),
-                    "pro" => (StatusCode::OK, Json(website("pro", Some("pro")))),
-                    _ => (
-                        StatusCode::NOT_FOUND,
-                        Json(json!({"code": 404, "error": "NotFound", "message": id})),
+        let puts = Puts::default();
+        let resources =
+            axum::Router::new()
+                .route(
+                    "/aps/2/resources/{id}",
+                    get(|Path(id): Path<String>| async move {
+                        match id.as_str() {
+                            "basic" => (StatusCode::OK, Json(website("basic", None))),
+                            "pro" => (StatusCode::OK, Json(website("pro", Some("pro")))),
+                            "d1" => (StatusCode::OK, Json(domain())),
+                            _ => (
+                                StatusCode::NOT_FOUND,
+                                Json(json!({"code": 404, "error": "NotFound", "message": id})),
+                            ),
+                        }
+                    })
+                    .put(
+                        |State(puts): State<Puts>,
+                         Path(id): Path<String>,
+                         Json(body): Json<Value>| async move {
+                            puts.lock().unwrap().push((id, body.clone()));
+                            Json(body)
+                        },
                     ),
-                }
-            }),
-        );
+                )
+                .with_state(puts.clone());
         Self {
             controller: serve(resources).await,
             endpoint: serve(hosting::app().router()).await,
+            puts,
         }
     }
 
@@ -181,5 +211,140 @@ async fn a_website_reads_its_links_and_plan_default_and_writes_them_back() {
     assert_eq!(r.status(), StatusCode::OK);
     let mut expected = website("basic", None);
     expected["plan"] = json!("basic");
+    expected["diskUsage"] = json!({"usage": 10, "limit": 1024, "unit": "MB"});
+    if cfg!(feature = "v2") {
+        expected["tier"] = json!("standard");
+    }
     assert_eq!(r.json::<Value>().await.unwrap(), expected);
+}
+
+#[tokio::test]
+async fn retrieving_a_website_grows_its_disk_usage_by_plan_up_to_the_limit() {
+    let rig = Rig::start().await;
+    let r = rig.send(Method::GET, "/websites/pro", "sync", None).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["diskUsage"],
+        json!({"usage": 100, "limit": 10240, "unit": "MB"})
+    );
+    // Retrieve gets the resource as the controller stored it, so the usage grows from there.
+    for (stored, grown) in [(500, 510), (1020, 1024), (1024, 1024)] {
+        let mut site = website("basic", None);
+        site["diskUsage"] = json!({"usage": stored});
+        assert_eq!(retrieve_stored(&rig, site).await, grown, "from {stored}");
+    }
+}
+
+/// What `retrieve` answers for a website stored as `site`, served by a controller of its own.
+async fn retrieve_stored(rig: &Rig, site: Value) -> i64 {
+    let stored = site.clone();
+    let controller = axum::Router::new().route(
+        "/aps/2/resources/{id}",
+        get(move || {
+            let stored = stored.clone();
+            async move { Json(stored) }
+        }),
+    );
+    let controller = serve(controller).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/websites/basic", rig.endpoint))
+        .header("APS-Instance-ID", INSTANCE)
+        .header("APS-Controller-URI", controller)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()["diskUsage"]["usage"]
+        .as_i64()
+        .unwrap()
+}
+
+fn notification(serial: u64) -> Value {
+    json!({"event": "http://aps-standard.org/core/events/changed", "time": "2026-12-05T07:00:00Z",
+           "serial": serial, "subscription": "6c1e2f4a-0000-4000-8000-000000000001",
+           "source": {"type": "http://example.com/hosting/websites/1.0", "id": "basic"}})
+}
+
+#[tokio::test]
+async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat() {
+    let rig = Rig::start().await;
+    for serial in [3, 2] {
+        let r = rig
+            .send(
+                Method::POST,
+                "/domains/d1/website-changed",
+                "sync",
+                Some(notification(serial)),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{serial}");
+    }
+    assert!(rig.puts.lock().unwrap().is_empty());
+    let r = rig
+        .send(
+            Method::POST,
+            "/domains/d1/website-changed",
+            "sync",
+            Some(notification(4)),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        *rig.puts.lock().unwrap(),
+        [("d1".to_owned(), json!({"lastSerial": 4}))]
+    );
+    let r = rig
+        .send(Method::POST, "/domains/d1/website-changed", "sync", None)
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_schemas_declare_the_subscription_the_counter_and_the_version() {
+    let app = hosting::app();
+    let schemas = app.schemas();
+    let schema = |service: &str| {
+        let (_, schema) = schemas.iter().find(|(s, _)| s == service).unwrap();
+        serde_json::to_value(schema).unwrap()
+    };
+    assert_eq!(
+        schema("domains")["subscriptions"],
+        json!([{"event": "http://aps-standard.org/core/events/changed",
+                "source": {"type": "http://example.com/hosting/websites/1.0"},
+                "handler": "website_changed"}])
+    );
+    assert_eq!(
+        schema("domains")["properties"]["lastSerial"]["type"],
+        "integer"
+    );
+    let websites = schema("websites");
+    assert_eq!(
+        websites["properties"]["diskUsage"]["type"],
+        "http://aps-standard.org/types/core/resource/1.0#Counter"
+    );
+    let meta = app.meta();
+    if cfg!(feature = "v2") {
+        assert_eq!(meta.version, "0.2");
+        assert_eq!(websites["properties"]["tier"]["default"], "standard");
+    } else {
+        assert_eq!(meta.version, "0.1");
+        assert!(websites["properties"].get("tier").is_none());
+    }
+}
+
+#[tokio::test]
+async fn upgrading_the_root_succeeds_with_the_root_as_sent() {
+    let rig = Rig::start().await;
+    let globals = json!({"aps": {"id": "g1", "type": "http://example.com/hosting/globals/1.0"},
+                         "websites": []});
+    let r = rig
+        .send(
+            Method::POST,
+            "/globals/g1/upgrade?version=0.1-0",
+            "sync",
+            Some(globals.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap(), globals);
 }
