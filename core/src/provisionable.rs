@@ -26,7 +26,8 @@ use crate::{Context, Error, Outcome, Result};
 ///   `accepted` but forgot its twin is told so instead of being rechecked forever.
 ///
 /// Custom operations and link handlers are further methods of the same impl, marked
-/// `#[operation(…)]`, `#[link(…)]` or `#[unlink(…)]`, with the impl marked
+/// `#[operation(…)]`, `#[link(…)]` or `#[unlink(…)]` (an operation also `#[subscribe(…)]` to
+/// receive event notifications), with the impl marked
 /// [`#[operations]`](crate::operations) instead of `#[async_trait]`.
 ///
 /// ```

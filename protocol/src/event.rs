@@ -157,9 +157,10 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// Whether this is the event `name` (an id or a standard event's short name).
+    /// Whether this is the event `name`; either spelling (id or a standard event's short
+    /// name) matches either spelling in the notification.
     pub fn is(&self, name: &str) -> bool {
-        self.event == event_type_id(name)
+        event_type_id(&self.event) == event_type_id(name)
     }
 }
 
@@ -210,5 +211,10 @@ mod tests {
             },
         };
         assert!(n.is("linked") && n.is(LINKED) && !n.is("unlinked"));
+        let short = Notification {
+            event: "linked".into(),
+            ..n
+        };
+        assert!(short.is(LINKED) && short.is("linked"));
     }
 }
