@@ -13,6 +13,8 @@
 //! `SQLITE_BUSY` when a read inside a transaction turns into a write. Reads use their own pool.
 
 mod commit;
+mod links;
+mod packages;
 mod paused;
 mod stats;
 mod tasks;
@@ -21,7 +23,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aps_protocol::{AppMeta, TypeSchema};
 use serde_json::Value;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -33,6 +34,7 @@ use crate::timestamp::Timestamp;
 use paused::Hold;
 pub(crate) use paused::PausedClock;
 
+pub(crate) use links::{LinkRow, Linked};
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
 
@@ -202,12 +204,8 @@ impl Store {
                 .bind(id.to_string())
                 .fetch_optional(self.reader())
                 .await?;
-        let Some((xml, schemas)) = row else {
-            return Ok(None);
-        };
-        let meta = AppMeta::parse(&xml).map_err(corrupt)?;
-        let schemas: Vec<(String, TypeSchema)> = serde_json::from_str(&schemas).map_err(corrupt)?;
-        Ok(Some(PackageModel { meta, schemas }))
+        row.map(|(xml, schemas)| packages::model_of(&xml, &schemas))
+            .transpose()
     }
 
     /// An application instance by id.
@@ -299,7 +297,7 @@ impl Store {
         };
         let running: Option<(String,)> = sqlx::query_as(&format!(
             "SELECT id FROM tasks WHERE resource_id = ? AND {} LIMIT 1",
-            tasks::UNFINISHED
+            tasks::HOLDING
         ))
         .bind(&id)
         .fetch_optional(&mut *tx)
