@@ -91,9 +91,11 @@ impl From<OperationError> for ApiError {
                 Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message)
             }
             OperationError::Refused(body) => Self(body),
-            error @ OperationError::Unreachable(_) => {
-                Self::new(StatusCode::BAD_GATEWAY, "EndpointUnreachable", error.to_string())
-            }
+            error @ OperationError::Unreachable(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "EndpointUnreachable",
+                error.to_string(),
+            ),
             OperationError::Store(error) => error.into(),
         }
     }

@@ -36,7 +36,11 @@ pub(super) enum Wait {
 }
 
 impl Wait {
-    pub(super) fn of(timeout: Option<i64>, headers: &HeaderMap, default: Duration) -> Result<Self, ApiError> {
+    pub(super) fn of(
+        timeout: Option<i64>,
+        headers: &HeaderMap,
+        default: Duration,
+    ) -> Result<Self, ApiError> {
         match timeout.or_else(|| prefer(headers)) {
             // The server's default (`--sync-timeout`) is capped like any other wait.
             None | Some(-1) => Ok(Self::For(default.min(MAX_WAIT))),
@@ -88,7 +92,12 @@ fn allowed_callback(api: &Api, url: Option<&String>) -> Result<(), ApiError> {
 
 /// Answers for a started task, waiting as the request asked (or answering 202 at once when
 /// as many requests wait as the controller allows: the task has started either way).
-pub(super) async fn run(api: &Api, task: Task, wait: Wait, slot: &Slot) -> Result<Response, ApiError> {
+pub(super) async fn run(
+    api: &Api,
+    task: Task,
+    wait: Wait,
+    slot: &Slot,
+) -> Result<Response, ApiError> {
     let Wait::For(limit) = wait else {
         return Ok(accepted(&task));
     };

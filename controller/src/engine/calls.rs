@@ -123,8 +123,14 @@ mod tests {
             }
         }))
         .unwrap();
-        assert_eq!(resolve(&schema, "restart", &Method::POST).unwrap().0, "restart");
-        assert_eq!(resolve(&schema, "/usage/daily/", &Method::GET).unwrap().0, "usage");
+        assert_eq!(
+            resolve(&schema, "restart", &Method::POST).unwrap().0,
+            "restart"
+        );
+        assert_eq!(
+            resolve(&schema, "/usage/daily/", &Method::GET).unwrap().0,
+            "usage"
+        );
         assert!(matches!(
             resolve(&schema, "restart", &Method::GET),
             Err(OperationError::WrongVerb { allow, .. }) if allow == "POST"

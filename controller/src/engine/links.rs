@@ -7,9 +7,9 @@
 //! seen from both sides: both directions are stored and removed together, and a single
 //! relation is full on either side.
 
+use aps_protocol::TypeSchema;
 use aps_protocol::headers::Phase;
 use aps_protocol::relation::{Link, RelationDecl};
-use aps_protocol::TypeSchema;
 use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -34,10 +34,7 @@ fn fits(schema: &TypeSchema, type_id: &str) -> bool {
 }
 
 /// The relation of `target` that links back to `source`, when there is exactly one.
-fn inverse<'a>(
-    target: &'a TypeSchema,
-    source: &TypeSchema,
-) -> Option<(&'a str, &'a RelationDecl)> {
+fn inverse<'a>(target: &'a TypeSchema, source: &TypeSchema) -> Option<(&'a str, &'a RelationDecl)> {
     let mut back = target
         .relations
         .iter()
@@ -49,7 +46,10 @@ fn inverse<'a>(
 }
 
 /// The declared relation, or 404.
-fn declared<'a>(schema: &'a TypeSchema, relation: &str) -> Result<&'a RelationDecl, OperationError> {
+fn declared<'a>(
+    schema: &'a TypeSchema,
+    relation: &str,
+) -> Result<&'a RelationDecl, OperationError> {
     schema.relations.get(relation).ok_or_else(|| {
         OperationError::NotFound(format!(
             "The type {} declares no relation `{relation}`",
@@ -58,7 +58,10 @@ fn declared<'a>(schema: &'a TypeSchema, relation: &str) -> Result<&'a RelationDe
     })
 }
 
-fn schema_of<'a>(package: &'a PackageModel, row: &ResourceRow) -> Result<&'a TypeSchema, OperationError> {
+fn schema_of<'a>(
+    package: &'a PackageModel,
+    row: &ResourceRow,
+) -> Result<&'a TypeSchema, OperationError> {
     package.schema(&row.service).ok_or_else(|| {
         OperationError::Store(StoreError::Corrupt(format!(
             "the package has no service `{}`",
@@ -155,7 +158,11 @@ impl Engine {
     }
 
     /// The resources linked to `id` under `relation`, as JSON.
-    pub(crate) async fn linked(&self, id: Uuid, relation: &str) -> Result<Vec<Value>, OperationError> {
+    pub(crate) async fn linked(
+        &self,
+        id: Uuid,
+        relation: &str,
+    ) -> Result<Vec<Value>, OperationError> {
         let row = self.stored_resource(id).await?;
         let (_, package) = self.instance(row.application_id).await?;
         declared(schema_of(&package, &row)?, relation)?;
@@ -247,7 +254,11 @@ impl Engine {
         let source = self.stored_resource(id).await?;
         let (app, package) = self.instance(source.application_id).await?;
         let other = self.store.resource(target).await?.ok_or_else(|| {
-            OperationError::field("relation", relation, format!("There is no resource {target}"))
+            OperationError::field(
+                "relation",
+                relation,
+                format!("There is no resource {target}"),
+            )
         })?;
         let planned = Self::plan(&package, &source, relation, &other)?;
         let link = Link::new(planned.kind, &target.to_string());
@@ -337,7 +348,11 @@ impl Engine {
                 None => Vec::new(),
             };
             let root = package.schema(package.root());
-            if targets.is_empty() && decl.required && !decl.collection && root.is_some_and(|r| fits(r, &decl.type_id)) {
+            if targets.is_empty()
+                && decl.required
+                && !decl.collection
+                && root.is_some_and(|r| fits(r, &decl.type_id))
+            {
                 targets.push(app.root_id);
             }
             if targets.is_empty() && decl.required {
@@ -351,7 +366,11 @@ impl Engine {
             }
             for target in targets {
                 let other = self.store.resource(target).await?.ok_or_else(|| {
-                    OperationError::field("relation", name, format!("There is no resource {target}"))
+                    OperationError::field(
+                        "relation",
+                        name,
+                        format!("There is no resource {target}"),
+                    )
                 })?;
                 let planned = Self::plan(package, new, name, &other)?;
                 for (resource, relation) in planned.single.iter().filter(|(r, _)| *r != new.id) {

@@ -271,7 +271,9 @@ impl Engine {
                 (method, call.path.clone(), call.body.clone())
             }
             (Operation::Call, None) => {
-                return Err(StoreError::Corrupt("a call task without its request".into()));
+                return Err(StoreError::Corrupt(
+                    "a call task without its request".into(),
+                ));
             }
             (Operation::Install | Operation::Provision, _) => (
                 Method::POST,
@@ -336,7 +338,12 @@ impl Engine {
         };
         let task = &record.task;
         let shown = self
-            .with_links_of(task.application, &task.resource.service, task.resource.id, body)
+            .with_links_of(
+                task.application,
+                &task.resource.service,
+                task.resource.id,
+                body,
+            )
             .await?;
         Ok(Some(shown))
     }

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Engine, validate};
 use super::outcome::{stamp, transitional};
+use super::{Engine, validate};
 use crate::package::{PackageInfo, PackageModel};
 use crate::store::{ApplicationRow, ResourceRow, StoreError};
 use crate::task::{JsonText, Operation, Record, State, Task, TaskResource, Work};
@@ -286,9 +286,7 @@ impl Engine {
         }
         let row = self.new_resource(&app, &package, &type_id, shell.id, properties)?;
         let record = self.new_record(Operation::Provision, &app, &package, &row, callback_url);
-        Ok(self
-            .begin(record, None, Some(&row), None, &links)
-            .await?)
+        Ok(self.begin(record, None, Some(&row), None, &links).await?)
     }
 
     /// Changes a resource's properties.

@@ -19,15 +19,20 @@ fn value(
     other: &Map<String, Value>,
     value: &Value,
 ) -> Result<(), OperationError> {
-    typecheck::check(declared, value)
-        .map_err(|mismatch| OperationError::field(kind, name, format!("{} `{name}` {mismatch}", capital(kind))))?;
+    typecheck::check(declared, value).map_err(|mismatch| {
+        OperationError::field(kind, name, format!("{} `{name}` {mismatch}", capital(kind)))
+    })?;
     if let Some(Value::Array(allowed)) = other.get("enum") {
         if !allowed.contains(value) {
             let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
             return Err(OperationError::field(
                 kind,
                 name,
-                format!("{} `{name}` must be one of {}, not {value}", capital(kind), listed.join(", ")),
+                format!(
+                    "{} `{name}` must be one of {}, not {value}",
+                    capital(kind),
+                    listed.join(", ")
+                ),
             ));
         }
     }
@@ -52,13 +57,8 @@ pub(super) fn properties(
     new: bool,
 ) -> Result<(), OperationError> {
     for (name, declared) in &schema.properties {
-        let missing = || {
-            OperationError::field(
-                "property",
-                name,
-                format!("Property `{name}` is required"),
-            )
-        };
+        let missing =
+            || OperationError::field("property", name, format!("Property `{name}` is required"));
         match given.get(name) {
             Some(Value::Null) | None if declared.required && declared.default.is_none() => {
                 if new || given.contains_key(name) {
@@ -97,7 +97,13 @@ pub(super) fn parameters(
         let read = typecheck::from_query(&declared.kind_of_value, text).map_err(|mismatch| {
             OperationError::field("parameter", name, format!("Parameter `{name}` {mismatch}"))
         })?;
-        value("parameter", name, &declared.kind_of_value, &declared.other, &read)?;
+        value(
+            "parameter",
+            name,
+            &declared.kind_of_value,
+            &declared.other,
+            &read,
+        )?;
     }
     for (name, declared) in decl.query() {
         if declared.required && !query.iter().any(|(n, _)| n == name) {
@@ -110,9 +116,13 @@ pub(super) fn parameters(
     }
     let body = body.filter(|b| !b.is_null());
     match (decl.body(), body) {
-        (Some((name, declared)), Some(body)) => {
-            value("parameter", name, &declared.kind_of_value, &declared.other, body)
-        }
+        (Some((name, declared)), Some(body)) => value(
+            "parameter",
+            name,
+            &declared.kind_of_value,
+            &declared.other,
+            body,
+        ),
         (Some((name, declared)), None) if declared.required => Err(OperationError::field(
             "parameter",
             name,
@@ -157,16 +167,28 @@ mod tests {
         let ok = json!({"name": "a", "size": 3, "extra": [1]});
         assert!(properties(&s, ok.as_object().unwrap(), true).is_ok());
         let (name, message) = refusal(properties(&s, &Map::new(), true));
-        assert_eq!((name.as_str(), message.as_str()), ("name", "Property `name` is required"));
+        assert_eq!(
+            (name.as_str(), message.as_str()),
+            ("name", "Property `name` is required")
+        );
         assert!(properties(&s, &Map::new(), false).is_ok());
         let bad = json!({"name": "a", "size": "3"});
         let (name, message) = refusal(properties(&s, bad.as_object().unwrap(), true));
         assert_eq!(name, "size");
-        assert!(message.contains("must be an integer, not a string"), "{message}");
+        assert!(
+            message.contains("must be an integer, not a string"),
+            "{message}"
+        );
         let off = json!({"name": "a", "plan": "gold"});
-        assert_eq!(refusal(properties(&s, off.as_object().unwrap(), false)).0, "plan");
+        assert_eq!(
+            refusal(properties(&s, off.as_object().unwrap(), false)).0,
+            "plan"
+        );
         let cleared = json!({"name": null});
-        assert_eq!(refusal(properties(&s, cleared.as_object().unwrap(), false)).0, "name");
+        assert_eq!(
+            refusal(properties(&s, cleared.as_object().unwrap(), false)).0,
+            "name"
+        );
     }
 
     #[test]
@@ -179,9 +201,18 @@ mod tests {
         let q = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
         assert!(parameters("stats", &op, &q("days", "7"), None).is_ok());
         assert_eq!(refusal(parameters("stats", &op, &[], None)).0, "days");
-        assert_eq!(refusal(parameters("stats", &op, &q("days", "x"), None)).0, "days");
-        assert_eq!(refusal(parameters("stats", &op, &q("weeks", "1"), None)).0, "weeks");
+        assert_eq!(
+            refusal(parameters("stats", &op, &q("days", "x"), None)).0,
+            "days"
+        );
+        assert_eq!(
+            refusal(parameters("stats", &op, &q("weeks", "1"), None)).0,
+            "weeks"
+        );
         let body = json!({"a": 1});
-        assert_eq!(refusal(parameters("stats", &op, &q("days", "1"), Some(&body))).0, "body");
+        assert_eq!(
+            refusal(parameters("stats", &op, &q("days", "1"), Some(&body))).0,
+            "body"
+        );
     }
 }

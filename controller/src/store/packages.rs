@@ -10,11 +10,10 @@ impl Store {
     /// Every imported package with its id, oldest first.
     pub(crate) async fn packages(&self) -> Result<Vec<(Uuid, PackageModel)>, StoreError> {
         let _held = self.hold();
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT id, meta_xml, schemas FROM packages ORDER BY created, rowid",
-        )
-        .fetch_all(self.reader())
-        .await?;
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, meta_xml, schemas FROM packages ORDER BY created, rowid")
+                .fetch_all(self.reader())
+                .await?;
         rows.iter()
             .map(|(id, xml, schemas)| Ok((uuid(id)?, model_of(xml, schemas)?)))
             .collect()

@@ -6,9 +6,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::commit::{
-    ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText,
-};
+use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
 use super::links::LinkRow;
 use super::{ApplicationRow, ResourceRow, Store, StoreError, corrupt, uuid};
 use crate::task::{Record, State, Task};
