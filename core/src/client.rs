@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use aps_protocol::relation::Link;
 use aps_protocol::{ErrorBody, headers};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -115,7 +116,8 @@ impl ControllerClient {
 
     /// `GET /aps/2/resources/{id}` unparsed: the resource's JSON as the controller sent it.
     pub async fn fetch(&self, id: &str) -> Result<Bytes> {
-        self.call(Method::GET, id, Bytes::new()).await
+        let url = self.resource_url(id, &[])?;
+        self.call(Method::GET, url, Bytes::new()).await
     }
 
     /// Like [`resource`](Self::resource), read into a type.
@@ -134,26 +136,77 @@ impl ControllerClient {
     /// answers the stored result.
     pub async fn update(&self, id: &str, properties: &impl Serialize) -> Result<Value> {
         let body = serde_json::to_vec(properties)?;
-        let json = self.call(Method::PUT, id, Bytes::from(body)).await?;
+        let url = self.resource_url(id, &[])?;
+        let json = self.call(Method::PUT, url, Bytes::from(body)).await?;
         serde_json::from_slice(&json).map_err(|e| not_json(StatusCode::OK, &e))
     }
 
-    /// `{base}/aps/2/resources/{id}`, the id escaped as one path segment.
-    fn resource_url(&self, id: &str) -> Result<String> {
-        // `.` and `..` would name another path once the URL is resolved.
-        if matches!(id, "" | "." | "..") {
-            return Err(Error::bad_request(format!("`{id}` is not a resource id")));
-        }
+    /// `GET /aps/2/resources/{id}/{relation}`: the resources linked to `id` through
+    /// `relation`, each read into `T` (`serde_json::Value` for them as they are).
+    ///
+    /// ```
+    /// # async fn f(ctx: &aps_core::Context, website: &str) -> aps_core::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Domain { fqdn: String }
+    ///
+    /// let domains: Vec<Domain> = ctx.controller().linked(website, "domains").await?;
+    /// # let _ = domains.iter().map(|d| &d.fqdn); Ok(()) }
+    /// ```
+    pub async fn linked<T: DeserializeOwned>(&self, id: &str, relation: &str) -> Result<Vec<T>> {
+        let url = self.resource_url(id, &[relation])?;
+        let json = self.call(Method::GET, url, Bytes::new()).await?;
+        serde_json::from_slice(&json).map_err(|e| {
+            Error::with(
+                StatusCode::BAD_GATEWAY,
+                "InvalidControllerResponse",
+                format!(
+                    "the resources linked to {id} through `{relation}` do not fit the type: {e}"
+                ),
+            )
+        })
+    }
+
+    /// `POST /aps/2/resources/{id}/{relation}`: links the resource `other` to `id` through
+    /// `relation` and answers the new link. The controller checks the relation (declared,
+    /// target type, cardinality) and does not notify this endpoint, which asked for it.
+    pub async fn link(&self, id: &str, relation: &str, other: &str) -> Result<Link> {
+        let url = self.resource_url(id, &[relation])?;
+        let body = serde_json::to_vec(&serde_json::json!({"aps": {"id": other}}))?;
+        let json = self.call(Method::POST, url, Bytes::from(body)).await?;
+        serde_json::from_slice(&json).map_err(|e| not_json(StatusCode::CREATED, &e))
+    }
+
+    /// `DELETE /aps/2/resources/{id}/{relation}/{other}`: removes the link to `other`; a 404
+    /// when it is not linked.
+    pub async fn unlink(&self, id: &str, relation: &str, other: &str) -> Result<()> {
+        let url = self.resource_url(id, &[relation, other])?;
+        self.call(Method::DELETE, url, Bytes::new()).await?;
+        Ok(())
+    }
+
+    /// `{base}/aps/2/resources/{id}` and then `more` segments, each escaped as one path
+    /// segment.
+    fn resource_url(&self, id: &str, more: &[&str]) -> Result<String> {
         let base = self.base.trim_end_matches('/');
-        let id = utf8_percent_encode(id, SEGMENT);
-        Ok(format!("{base}/aps/2/resources/{id}"))
+        let mut url = format!("{base}/aps/2/resources");
+        for segment in std::iter::once(&id).chain(more) {
+            // `.` and `..` would name another path once the URL is resolved.
+            if matches!(*segment, "" | "." | "..") {
+                return Err(Error::bad_request(format!(
+                    "`{segment}` is not a resource id or relation"
+                )));
+            }
+            url.push('/');
+            url.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        Ok(url)
     }
 
     /// Sends a call and answers the body of a 2xx; errors carry the status to answer.
-    async fn call(&self, method: Method, id: &str, body: Bytes) -> Result<Bytes> {
+    async fn call(&self, method: Method, url: String, body: Bytes) -> Result<Bytes> {
         let mut request = Request::builder()
             .method(method)
-            .uri(self.resource_url(id)?)
+            .uri(url)
             .header(headers::INSTANCE_ID, self.instance_id.to_string());
         if !body.is_empty() {
             request = request.header(
@@ -282,10 +335,76 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn links_are_listed_typed_made_and_removed_under_the_resource_as_the_instance() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Domain {
+            fqdn: String,
+        }
+        let (client, seen) = scripted(StatusCode::OK, r#"[{"fqdn": "a.test"}]"#);
+        let domains: Vec<Domain> = client.linked("w 1", "domains").await.expect("linked");
+        assert_eq!(domains[0].fqdn, "a.test");
+        let link = r#"{"aps": {"link": "collection", "id": "d1", "href": "/aps/2/resources/d1"}}"#;
+        let (linker, made) = scripted(StatusCode::CREATED, link);
+        let made_link = linker.link("w1", "domains", "d1").await.expect("link");
+        assert_eq!(made_link.id(), "d1");
+        let (unlinker, removed) = scripted(StatusCode::NO_CONTENT, "");
+        unlinker
+            .unlink("w1", "domains", "d/1")
+            .await
+            .expect("unlink");
+        let base = "http://controller.example:6308/prefix/aps/2/resources";
+        let calls = [
+            (&seen, Method::GET, format!("{base}/w%201/domains"), ""),
+            (
+                &made,
+                Method::POST,
+                format!("{base}/w1/domains"),
+                r#"{"aps":{"id":"d1"}}"#,
+            ),
+            (
+                &removed,
+                Method::DELETE,
+                format!("{base}/w1/domains/d%2F1"),
+                "",
+            ),
+        ];
+        for (scripted, method, uri, body) in calls {
+            let seen = scripted.seen.lock().expect("lock");
+            let request = &seen[0];
+            assert_eq!(
+                (request.method(), request.uri()),
+                (&method, &uri.parse::<http::Uri>().expect("uri"))
+            );
+            assert_eq!(request.body().as_ref(), body.as_bytes());
+            assert_eq!(
+                request.headers()[headers::INSTANCE_ID],
+                Uuid::from_u128(7).to_string()
+            );
+        }
+        let (refusing, _) = scripted(
+            StatusCode::NOT_FOUND,
+            r#"{"code": 404, "error": "NotFound", "message": "not linked"}"#,
+        );
+        let error = refusing
+            .unlink("w1", "domains", "d9")
+            .await
+            .expect_err("404");
+        assert_eq!(error.status(), StatusCode::NOT_FOUND);
+        let (typo, _) = scripted(StatusCode::OK, r#"[{"name": "x"}]"#);
+        let error = typo
+            .linked::<Domain>("w1", "domains")
+            .await
+            .expect_err("unfit");
+        assert_eq!(error.name(), "InvalidControllerResponse");
+    }
+
+    #[tokio::test]
     async fn ids_that_would_name_another_path_are_refused_before_any_call() {
         let (client, seen) = scripted(StatusCode::OK, "{}");
         for id in ["", ".", ".."] {
             let error = client.fetch(id).await.expect_err(id);
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{id}");
+            let error = client.unlink("r1", "domains", id).await.expect_err(id);
             assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{id}");
         }
         assert!(seen.seen.lock().expect("lock").is_empty());

@@ -3,7 +3,8 @@
 //! The `aps` crate serves the APS protocol; this crate holds the part of it a resource type is
 //! written against, and that changes least: the [`Provisionable`] trait, the [`Outcome`] an
 //! operation answers, the request's [`Context`], [`Error`] and [`Result`], the resource types of
-//! [`aps_protocol`] and [`register!`]. It has no HTTP server, TLS, HTTP client or command line in
+//! [`aps_protocol`] and [`register!`]; custom operations ([`operations`], [`Reply`]) and
+//! relations ([`Link`], [`Links`], [`ResourceType`]). It has no HTTP server, TLS, HTTP client or command line in
 //! its dependencies, so a library of resource types compiles quickly and stays usable whichever
 //! way the endpoint is served (the split `axum` makes with `axum-core`).
 //!
@@ -39,11 +40,16 @@
 
 mod client;
 mod context;
+mod custom;
 mod error;
+mod json_type;
+mod link;
 mod outcome;
 mod provisionable;
 mod registry;
+mod reply;
 
+pub use aps_macros::operations;
 pub use aps_protocol as protocol;
 pub use aps_protocol::{Aps, Phase, Resource, Status};
 pub use async_trait::async_trait;
@@ -52,8 +58,10 @@ pub use context::Context;
 pub use error::{Error, Result};
 /// The HTTP status an [`Error`] answers with (re-exported from `http`).
 pub use http::StatusCode;
+pub use link::{Link, Links, ResourceType};
 pub use outcome::Outcome;
 pub use provisionable::Provisionable;
+pub use reply::Reply;
 
 /// Registers a resource type, so the application (`aps::app!`, `App::registered`) serves it.
 ///
@@ -77,10 +85,16 @@ macro_rules! register {
         $crate::__private::inventory::submit! {
             $crate::__private::Registration::new::<$ty>($service, $type_id, true)
         }
+        impl $crate::ResourceType for $ty {
+            const TYPE_ID: &'static str = $type_id;
+        }
     };
     ($ty:ty, service = $service:literal, type = $type_id:literal) => {
         $crate::__private::inventory::submit! {
             $crate::__private::Registration::new::<$ty>($service, $type_id, false)
+        }
+        impl $crate::ResourceType for $ty {
+            const TYPE_ID: &'static str = $type_id;
         }
     };
 }
@@ -90,6 +104,14 @@ macro_rules! register {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::{State, context};
+    pub use crate::custom::{
+        BoxFuture, Call, Custom, LinkFn, OperationFn, UnlinkFn, linked, parameter,
+    };
+    pub use crate::json_type::{json_type, kind, resolve};
+    pub use crate::link::RELATION_MARK;
     pub use crate::registry::{Handler, Operation, Origin, Registration, registered};
+    pub use crate::reply::{Answer, Responds};
+    pub use aps_protocol::operation::ParameterKind;
+    pub use http::Method;
     pub use inventory;
 }

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::custom::Custom;
 use crate::{Context, Error, Outcome, Result};
 
 /// A resource type that an endpoint serves.
@@ -84,6 +85,13 @@ pub trait Provisionable: Serialize + DeserializeOwned + JsonSchema + Send + Sync
     /// `self`.
     async fn retrieve(&mut self, _ctx: &Context) -> Result<()> {
         Ok(())
+    }
+
+    /// The type's custom operations and link handlers: none, unless the impl carries
+    /// `#[aps::operations]`, which lists the ones it declares. Not written by hand.
+    #[doc(hidden)]
+    fn __custom() -> Custom<Self> {
+        Custom::default()
     }
 }
 

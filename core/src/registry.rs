@@ -1,14 +1,18 @@
 //! The resource types an application serves, found through `inventory` or added by hand, and
 //! the type-erased handler through which the framework's router calls them.
 
-use std::marker::PhantomData;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aps_protocol::Phase;
 use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
+use aps_protocol::operation::OperationDecl;
 use async_trait::async_trait;
 use http::StatusCode;
+use serde::de::DeserializeOwned;
 
+use crate::custom::{Call, Custom};
+use crate::reply::Answer;
 use crate::{Context, Error, Outcome, Provisionable, Result};
 
 /// The operations the controller forwards to an endpoint.
@@ -38,6 +42,8 @@ pub struct Registration {
     pub handler: fn() -> Arc<dyn Handler>,
     /// The type's JSON schema.
     pub schema: fn() -> schemars::Schema,
+    /// The type's custom operations, as its schema declares them.
+    pub operations: fn() -> BTreeMap<String, OperationDecl>,
 }
 
 impl Registration {
@@ -53,6 +59,7 @@ impl Registration {
             root,
             handler: handler::<T>,
             schema: schema::<T>,
+            operations: operations::<T>,
         }
     }
 }
@@ -76,6 +83,40 @@ pub trait Handler: Send + Sync {
         origin: Origin,
         ctx: &Context,
     ) -> Result<(Outcome, Vec<u8>)>;
+
+    /// Reads the resource (loaded from the controller) and runs the custom operation `name`.
+    async fn operate(
+        &self,
+        name: &str,
+        resource: &[u8],
+        call: &Call<'_>,
+        ctx: &Context,
+    ) -> Result<Answer>;
+
+    /// Whether the type handles links (`unlink` false) or unlinks of `relation` itself.
+    fn handles(&self, relation: &str, unlink: bool) -> bool;
+
+    /// The relations the type has link or unlink handlers for.
+    fn handled(&self) -> Vec<&'static str>;
+
+    /// Reads the resource (loaded from the controller) and runs the link handler of
+    /// `relation` with the linked resource's JSON; without a handler, accepts.
+    async fn link(
+        &self,
+        relation: &str,
+        resource: &[u8],
+        linked: &[u8],
+        ctx: &Context,
+    ) -> Result<()>;
+
+    /// Reads the resource and runs the unlink handler of `relation`; without one, accepts.
+    async fn unlink(
+        &self,
+        relation: &str,
+        resource: &[u8],
+        linked_id: &str,
+        ctx: &Context,
+    ) -> Result<()>;
 }
 
 /// Where a resource's JSON came from, which decides whose fault it is when it does not fit.
@@ -91,11 +132,16 @@ fn schema<T: Provisionable>() -> schemars::Schema {
     schemars::schema_for!(T)
 }
 
-fn handler<T: Provisionable>() -> Arc<dyn Handler> {
-    Arc::new(Typed::<T>(PhantomData))
+fn operations<T: Provisionable>() -> BTreeMap<String, OperationDecl> {
+    T::__custom().declared()
 }
 
-struct Typed<T>(PhantomData<fn() -> T>);
+fn handler<T: Provisionable>() -> Arc<dyn Handler> {
+    Arc::new(Typed::<T>(T::__custom()))
+}
+
+/// A type's handler, with its custom operations listed once.
+struct Typed<T>(Custom<T>);
 
 #[async_trait]
 impl<T: Provisionable> Handler for Typed<T> {
@@ -122,13 +168,78 @@ impl<T: Provisionable> Handler for Typed<T> {
         };
         Ok((outcome, serde_json::to_vec(&resource)?))
     }
+
+    async fn operate(
+        &self,
+        name: &str,
+        resource: &[u8],
+        call: &Call<'_>,
+        ctx: &Context,
+    ) -> Result<Answer> {
+        let (_, operate) = self.0.find(name).ok_or_else(|| {
+            Error::not_found(format!("this resource type has no operation `{name}`"))
+        })?;
+        let resource: T = decode(resource, Origin::Controller)?;
+        operate(&resource, ctx, call).await
+    }
+
+    fn handles(&self, relation: &str, unlink: bool) -> bool {
+        if unlink {
+            self.0.unlink_handler(relation).is_some()
+        } else {
+            self.0.link_handler(relation).is_some()
+        }
+    }
+
+    fn handled(&self) -> Vec<&'static str> {
+        self.0.handled().collect()
+    }
+
+    async fn link(
+        &self,
+        relation: &str,
+        resource: &[u8],
+        linked: &[u8],
+        ctx: &Context,
+    ) -> Result<()> {
+        let Some(handle) = self.0.link_handler(relation) else {
+            return Ok(());
+        };
+        let resource: T = decode(resource, Origin::Controller)?;
+        handle(&resource, ctx, linked).await
+    }
+
+    async fn unlink(
+        &self,
+        relation: &str,
+        resource: &[u8],
+        linked_id: &str,
+        ctx: &Context,
+    ) -> Result<()> {
+        let Some(handle) = self.0.unlink_handler(relation) else {
+            return Ok(());
+        };
+        let resource: T = decode(resource, Origin::Controller)?;
+        handle(&resource, ctx, linked_id).await
+    }
 }
 
 /// Reads a resource straight from the JSON bytes: malformed JSON (or JSON nested deeper than
 /// [`MAX_DEPTH`]) is `InvalidJson`, JSON that does not fit the type is `InvalidResource` naming
 /// where; both 400 for a request's body, and a 502 `InvalidControllerResponse` for a resource the
 /// controller sent.
-fn decode<T: Provisionable>(json: &[u8], origin: Origin) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(json: &[u8], origin: Origin) -> Result<T> {
+    decode_as(json, origin, "the resource", "InvalidResource")
+}
+
+/// Like [`decode`], for JSON that is not a resource: `subject` names it in the message and
+/// `unfit` is the error name when it does not fit `T`.
+pub(crate) fn decode_as<T: DeserializeOwned>(
+    json: &[u8],
+    origin: Origin,
+    subject: &str,
+    unfit: &'static str,
+) -> Result<T> {
     let invalid = |name: &'static str, subject: &str, problem: String| match origin {
         Origin::Request => Error::with(
             StatusCode::BAD_REQUEST,
@@ -169,6 +280,6 @@ fn decode<T: Provisionable>(json: &[u8], origin: Origin) -> Result<T> {
             format!(" at `{path}`")
         };
         let problem = format!("does not fit its type{at}: {e}");
-        invalid("InvalidResource", "the resource", problem)
+        invalid(unfit, subject, problem)
     })
 }

@@ -8,7 +8,10 @@ use std::sync::Arc;
 #[cfg(feature = "server")]
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use aps_protocol::meta::Code;
+use aps_protocol::operation::OperationDecl;
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
 #[cfg(feature = "server")]
@@ -95,6 +98,7 @@ pub(crate) struct Service {
     #[cfg(feature = "server")]
     pub(crate) handler: Arc<dyn Handler>,
     schema: fn() -> schemars::Schema,
+    operations: fn() -> BTreeMap<String, OperationDecl>,
 }
 
 impl std::fmt::Debug for Service {
@@ -265,8 +269,14 @@ impl App {
     pub fn schemas(&self) -> Vec<(String, TypeSchema)> {
         self.sorted()
             .map(|s| {
-                let schema = schema::type_schema(&s.id, &self.type_id(s), s.root, &(s.schema)());
-                (s.id.clone(), schema)
+                let declared = schema::Declared {
+                    service: &s.id,
+                    app_id: &self.meta.id,
+                    type_id: s.type_id,
+                    root: s.root,
+                    operations: (s.operations)(),
+                };
+                (s.id.clone(), schema::type_schema(declared, &(s.schema)()))
             })
             .collect()
     }
@@ -322,7 +332,14 @@ impl App {
                 ));
             }
         }
+        problems.extend(crate::custom::problems(self));
         problems
+    }
+
+    /// The services, for the checks of other modules.
+    #[cfg(feature = "server")]
+    pub(crate) fn services(&self) -> &[Service] {
+        &self.services
     }
 
     /// Services with the root first, then by id, so generated files are the same every time.
@@ -338,15 +355,6 @@ impl App {
         self
     }
 
-    /// The full type id of a service.
-    fn type_id(&self, service: &Service) -> String {
-        if service.type_id.contains("://") {
-            service.type_id.to_owned()
-        } else {
-            format!("{}/{}", self.meta.id.trim_end_matches('/'), service.type_id)
-        }
-    }
-
     fn push(&mut self, registration: &Registration) {
         self.services.push(Service {
             id: registration.service.to_owned(),
@@ -355,6 +363,7 @@ impl App {
             #[cfg(feature = "server")]
             handler: (registration.handler)(),
             schema: registration.schema,
+            operations: registration.operations,
         });
     }
 }

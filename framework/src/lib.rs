@@ -52,8 +52,113 @@
 //!   `dev`: the endpoint plus an embedded controller); or `App::router` to serve it yourself.
 //! * `testkit` (with the `dev` feature): a real controller inside your tests.
 //!
+//! * [`operations`]: custom operations and link handlers of a type, answering a [`Reply`];
+//!   [`Link`] and [`Links`]: its relations, as typed fields.
+//!
 //! What a resource type is written against lives in [`aps_core`], re-exported here: a library
 //! of resource types can depend on it alone.
+//!
+//! # Custom operations and relations
+//!
+//! A type's **custom operations** are methods of its `impl Provisionable`, marked
+//! `#[operation(VERB, "/path")]`, with the impl marked [`#[aps::operations]`](operations)
+//! (in place of `#[aps::async_trait]`). An operation gets the resource as the controller stores
+//! it (`&self`: it changes resources through [`Context::controller`], not by its answer) and
+//! answers a [`Reply`]: [`Reply::json`] (200 with a result), [`Reply::done`] (204), or
+//! [`Reply::accepted`] (202: the controller repeats the same call in the async phase, which
+//! [`Context::phase`] tells, until it is done). Arguments marked `#[query]` are query parameters
+//! and one marked `#[body]` is the JSON body, typed: a missing or ill-typed one is a 400 naming
+//! it, and the schema declares each with its JSON type (required unless an `Option`).
+//!
+//! **Relations** are fields: [`Link<T>`](Link) (a required single relation),
+//! `Option<Link<T>>` (optional) or [`Links<T>`](Links) (a collection), where `T` is the linked
+//! type (its type id comes from its [`register!`], or [`ResourceType`]). They read and write the
+//! APS link JSON, and the schema lists them under `relations`, not as properties. A method
+//! marked `#[link(relation)]` is called when a resource is linked through the relation, with the
+//! linked resource read as its type, and `#[unlink(relation)]` when one is unlinked; either can
+//! refuse with an [`Error`]. Without a handler the link is accepted. [`ControllerClient::linked`],
+//! [`ControllerClient::link`] and [`ControllerClient::unlink`] read and change links.
+//!
+//! ```
+//! use aps::{Context, Error, Link, Links, Phase, Provisionable, Reply, Resource, Result};
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! # #[derive(Serialize, Deserialize, JsonSchema)]
+//! # pub struct Globals { #[serde(flatten)] resource: Resource }
+//! # aps::register!(Globals, service = "globals", type = "globals/1.0", root);
+//! # impl Provisionable for Globals {}
+//! /// A hosted website.
+//! #[derive(Serialize, Deserialize, JsonSchema)]
+//! pub struct Website {
+//!     pub name: String,
+//!     /// The instance it belongs to: a required relation.
+//!     pub globals: Link<Globals>,
+//!     /// Its domains: a collection.
+//!     pub domains: Links<Domain>,
+//!     #[serde(flatten)]
+//!     resource: Resource,
+//! }
+//!
+//! aps::register!(Website, service = "websites", type = "websites/1.0");
+//!
+//! /// What `stats` answers.
+//! #[derive(Serialize, JsonSchema)]
+//! pub struct Stats {
+//!     days: u32,
+//!     requests: u64,
+//! }
+//!
+//! #[aps::operations]
+//! impl Provisionable for Website {
+//!     // `provision` and the other operations are written as usual, beside the custom ones.
+//!
+//!     /// `POST /websites/{id}/restart`: 202, then done on the recheck.
+//!     #[operation(POST, "/restart")]
+//!     async fn restart(&self, ctx: &Context) -> Result<Reply> {
+//!         match ctx.phase() {
+//!             Phase::Sync => Ok(Reply::accepted("Restarting", 5)),
+//!             Phase::Async => Ok(Reply::done()),
+//!         }
+//!     }
+//!
+//!     /// `GET /websites/{id}/stats?days=7`: 200 with the statistics.
+//!     #[operation(GET, "/stats")]
+//!     async fn stats(&self, _ctx: &Context, #[query] days: u32) -> Result<Reply<Stats>> {
+//!         Ok(Reply::json(Stats { days, requests: 1000 * u64::from(days) }))
+//!     }
+//!
+//!     /// `POST /websites/{id}/domains` with the domain: accepted or refused.
+//!     #[link(domains)]
+//!     async fn link_domain(&self, _ctx: &Context, domain: Domain) -> Result<()> {
+//!         if !domain.fqdn.ends_with(".test") {
+//!             return Err(Error::bad_request(format!("{} is not a .test domain", domain.fqdn)));
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! /// A domain, served by at most one website.
+//! #[derive(Serialize, Deserialize, JsonSchema)]
+//! pub struct Domain {
+//!     pub fqdn: String,
+//!     /// Optional: absent from the JSON (and kept absent) while unlinked.
+//!     #[serde(default, skip_serializing_if = "Option::is_none")]
+//!     pub website: Option<Link<Website>>,
+//!     #[serde(flatten)]
+//!     resource: Resource,
+//! }
+//!
+//! aps::register!(Domain, service = "domains", type = "domains/1.0");
+//! impl Provisionable for Domain {}
+//!
+//! let schemas = aps::app!().id("http://example.com/hosting").schemas();
+//! let (_, websites) = schemas.iter().find(|(s, _)| s == "websites").unwrap();
+//! assert_eq!(websites.operations["stats"].parameters["days"].kind_of_value, "integer");
+//! assert!(websites.relations["domains"].collection);
+//! assert_eq!(websites.relations["globals"].type_id, "http://example.com/hosting/globals/1.0");
+//! assert!(!websites.properties.contains_key("domains"));
+//! ```
 //!
 //! # Features
 //!
@@ -81,6 +186,8 @@ mod body;
 mod cli;
 #[cfg(feature = "server")]
 mod credentials;
+#[cfg(feature = "server")]
+mod custom;
 #[cfg(feature = "dev")]
 mod dev;
 #[cfg(feature = "server")]
@@ -105,8 +212,9 @@ pub use app::App;
 #[cfg(feature = "server")]
 pub use app::DEFAULT_BODY_LIMIT;
 pub use aps_core::{
-    Aps, BoxError, Context, ControllerClient, Error, Outcome, Phase, Provisionable, Resource,
-    Result, Status, StatusCode, Transport, async_trait, protocol, register,
+    Aps, BoxError, Context, ControllerClient, Error, Link, Links, Outcome, Phase, Provisionable,
+    Reply, Resource, ResourceType, Result, Status, StatusCode, Transport, async_trait, operations,
+    protocol, register,
 };
 #[cfg(feature = "server")]
 pub use aps_server::TlsError;
@@ -134,6 +242,12 @@ macro_rules! app {
             env!("CARGO_PKG_DESCRIPTION"),
         )
     };
+}
+
+/// What `#[aps::operations]` expands to names; not a stable interface.
+#[doc(hidden)]
+pub mod __private {
+    pub use aps_core::__private::*;
 }
 
 /// The README's examples, compiled as doctests so they stay true.

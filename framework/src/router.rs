@@ -6,15 +6,20 @@
 //! | `GET /{service}/{id}` | retrieve |
 //! | `PUT /{service}/{id}` | configure |
 //! | `DELETE /{service}/{id}` | unprovision (uninstall, on the root service) |
+//! | `{verb} /{service}/{id}/{path}` | a custom operation (see [`custom`](crate::custom)) |
+//! | `POST /{service}/{id}/{relation}` | link notification |
+//! | `DELETE /{service}/{id}/{relation}/{linked-id}` | unlink notification |
 //!
 //! `GET` and `DELETE` carry no body, so the resource is loaded from the controller first.
 //! Every failure answers in the APS error shape.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aps_core::__private::{Operation, Origin, context};
-use aps_core::{ControllerClient, Transport};
+use aps_core::{Context, ControllerClient, Transport};
 use aps_protocol::Phase;
+use aps_protocol::TypeSchema;
 use aps_protocol::headers::{self, text_of};
 use aps_server::PeerCertificate;
 use axum::Router;
@@ -31,7 +36,7 @@ use uuid::Uuid;
 use crate::answer::{self, ErrorResponse, with_transaction};
 use crate::app::Service;
 use crate::body;
-use crate::credentials::Instances;
+use crate::credentials::{Credentials, Instances};
 use crate::headers::{ApsHeaders, ControllerUrls};
 use crate::limits::Limits;
 use crate::trace::clean;
@@ -39,8 +44,10 @@ use crate::transport::Http;
 use crate::{App, Error, Result};
 
 /// What every request shares.
-struct Shared {
-    app: App,
+pub(crate) struct Shared {
+    pub(crate) app: App,
+    /// The type schema of each service: what its custom operations and relations are.
+    pub(crate) schemas: HashMap<String, TypeSchema>,
     /// Calls controllers for instances without credentials.
     plain: Arc<dyn Transport>,
     instances: Instances,
@@ -52,6 +59,7 @@ pub(crate) fn router(app: App) -> Router {
     let limits = Limits::new(app.server.max_concurrency, app.server.request_timeout);
     let shared = Arc::new(Shared {
         instances: Instances::new(app.server.data_dir.as_deref()),
+        schemas: app.schemas().into_iter().collect(),
         app,
         plain: Http::plain(),
         urls: ControllerUrls::default(),
@@ -60,6 +68,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/{service}", post(collection).fallback(not_on_collection))
         .route("/{service}/", post(collection).fallback(not_on_collection))
         .route("/{service}/{id}", any(item))
+        .route("/{service}/{id}/{*path}", any(crate::custom::route))
         .fallback(unknown_path)
         .with_state(shared)
         // A panicking operation answers an APS 500 instead of dropping the connection.
@@ -129,17 +138,7 @@ async fn handle(
     } else {
         (shared.instances.admit(instance_id, peer)?, Err(body))
     };
-    let transport = credentials.map_or_else(|| shared.plain.clone(), |c| c.transport.clone());
-    let ctx = context(
-        instance_id,
-        request
-            .headers
-            .get(headers::TRANSACTION_ID)
-            .map_or_else(|| Uuid::new_v4().to_string(), |v| text_of(v).into_owned()),
-        aps.phase,
-        ControllerClient::shared(transport, aps.controller, instance_id),
-        shared.app.state.clone(),
-    );
+    let ctx = context_for(shared, aps, credentials, request);
     let (resource, origin) = match (body, op, id) {
         (Ok(read), _, _) => (read, Origin::Request),
         (Err(body), Operation::Provision, _) => (
@@ -160,8 +159,37 @@ async fn handle(
     Ok(answer::outcome(op, &outcome, resource))
 }
 
+/// The context of a request that is not an install: its APS headers read and its instance
+/// admitted (or a 4xx).
+pub(crate) fn admitted(shared: &Shared, request: &Parts) -> Result<Context> {
+    let aps = ApsHeaders::read(&request.headers, &shared.urls)?;
+    let peer = request.extensions.get::<PeerCertificate>();
+    let credentials = shared.instances.admit(aps.instance_id, peer)?;
+    Ok(context_for(shared, aps, credentials, request))
+}
+
+/// The context of a request, calling the controller with the instance's credentials.
+fn context_for(
+    shared: &Shared,
+    aps: ApsHeaders,
+    credentials: Option<Arc<Credentials>>,
+    request: &Parts,
+) -> Context {
+    let transport = credentials.map_or_else(|| shared.plain.clone(), |c| c.transport.clone());
+    context(
+        aps.instance_id,
+        request
+            .headers
+            .get(headers::TRANSACTION_ID)
+            .map_or_else(|| Uuid::new_v4().to_string(), |v| text_of(v).into_owned()),
+        aps.phase,
+        ControllerClient::shared(transport, aps.controller, aps.instance_id),
+        shared.app.state.clone(),
+    )
+}
+
 /// The service of a path, or a 404.
-fn find<'a>(shared: &'a Shared, service: &str) -> Result<&'a Service> {
+pub(crate) fn find<'a>(shared: &'a Shared, service: &str) -> Result<&'a Service> {
     shared.app.find(service).ok_or_else(|| {
         Error::not_found(format!("this endpoint has no service `{}`", clean(service)))
     })
@@ -183,7 +211,7 @@ async fn not_on_collection(
 }
 
 /// A 405 naming the methods the URL takes, in `Allow` as HTTP asks.
-fn wrong_method(method: &Method, allow: &'static str) -> Response {
+pub(crate) fn wrong_method(method: &Method, allow: &str) -> Response {
     let mut response = Error::with(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
@@ -193,9 +221,9 @@ fn wrong_method(method: &Method, allow: &'static str) -> Response {
         ),
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    if let Ok(allow) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     response
 }
 
@@ -205,7 +233,7 @@ pub(crate) async fn unknown_path() -> Response {
         .into_response()
 }
 
-fn bad_path(rejection: PathRejection) -> Error {
+pub(crate) fn bad_path(rejection: PathRejection) -> Error {
     Error::with(
         StatusCode::BAD_REQUEST,
         "InvalidPath",

@@ -4,20 +4,46 @@
 //! `description`, a field without `Option` or `#[serde(default)]` is `required`, and
 //! `#[schemars(extend("readOnly" = true))]` makes it `readonly`. The flattened
 //! [`Resource`](crate::Resource) adds nothing: `aps` and unknown properties are not declared.
+//!
+//! A field of type [`Link`](crate::Link) (required), `Option<Link>` or [`Links`](crate::Links)
+//! (a collection) is a relation, not a property: its target's type id, resolved like the type's
+//! own, goes into `relations`. The operations that `#[aps::operations]` declares go into
+//! `operations`.
 
 use std::collections::BTreeMap;
 
+use aps_core::__private::{RELATION_MARK, kind, resolve};
 use aps_protocol::TypeSchema;
+use aps_protocol::operation::OperationDecl;
+use aps_protocol::relation::RelationDecl;
 use aps_protocol::schema::{APPLICATION_TYPE, Property, RESOURCE_TYPE};
 use serde_json::{Map, Value};
 
+/// What a type schema is made of besides the type's JSON schema.
+pub(crate) struct Declared<'a> {
+    /// The service id.
+    pub(crate) service: &'a str,
+    /// The application id, which relative type ids are resolved against.
+    pub(crate) app_id: &'a str,
+    /// The type id as registered (absolute or relative).
+    pub(crate) type_id: &'a str,
+    /// Whether it is the root type.
+    pub(crate) root: bool,
+    /// Its custom operations.
+    pub(crate) operations: BTreeMap<String, OperationDecl>,
+}
+
+/// A type id, absolute or relative to the application id, made absolute.
+pub(crate) fn absolute(app_id: &str, type_id: &str) -> String {
+    if type_id.contains("://") {
+        type_id.to_owned()
+    } else {
+        format!("{}/{type_id}", app_id.trim_end_matches('/'))
+    }
+}
+
 /// The APS schema of a type, from its JSON schema.
-pub(crate) fn type_schema(
-    service: &str,
-    type_id: &str,
-    root: bool,
-    json: &schemars::Schema,
-) -> TypeSchema {
+pub(crate) fn type_schema(declared: Declared<'_>, json: &schemars::Schema) -> TypeSchema {
     let json = json.as_value();
     let defs = json.get("$defs").and_then(Value::as_object);
     let required: Vec<&str> = json
@@ -25,24 +51,40 @@ pub(crate) fn type_schema(
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let properties: BTreeMap<String, Property> = json
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(name, _)| name.as_str() != "aps")
-        .map(|(name, schema)| {
-            let mut property = property(schema, defs);
-            property.required = required.contains(&name.as_str());
-            (name.clone(), property)
-        })
-        .collect();
+    let mut properties = BTreeMap::new();
+    let mut relations = BTreeMap::new();
+    let fields = json.get("properties").and_then(Value::as_object);
+    for (name, schema) in fields.into_iter().flatten() {
+        if name == "aps" {
+            continue;
+        }
+        let required = required.contains(&name.as_str());
+        let resolved = resolve(schema, defs);
+        if let Some(target) = resolved.get(RELATION_MARK) {
+            let target_id = target
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let collection = target.get("collection").and_then(Value::as_bool) == Some(true);
+            let relation = RelationDecl {
+                type_id: absolute(declared.app_id, target_id),
+                required: required && !collection,
+                collection,
+                other: Map::new(),
+            };
+            relations.insert(name.clone(), relation);
+            continue;
+        }
+        let mut property = property(schema, defs);
+        property.required = required;
+        properties.insert(name.clone(), property);
+    }
     TypeSchema {
         aps_version: "2.0".into(),
-        id: type_id.into(),
-        name: service.into(),
+        id: absolute(declared.app_id, declared.type_id),
+        name: declared.service.into(),
         implements: vec![
-            if root {
+            if declared.root {
                 APPLICATION_TYPE
             } else {
                 RESOURCE_TYPE
@@ -50,8 +92,8 @@ pub(crate) fn type_schema(
             .into(),
         ],
         properties,
-        relations: BTreeMap::new(),
-        operations: BTreeMap::new(),
+        relations,
+        operations: declared.operations,
         structures: Map::new(),
         other: Map::new(),
     }
@@ -85,41 +127,6 @@ fn property(schema: &Value, defs: Option<&Map<String, Value>>) -> Property {
 
 fn property_json(property: &Property) -> Value {
     serde_json::to_value(property).unwrap_or(Value::Null)
-}
-
-/// Follows `$ref` into `$defs`, and `Option`'s `anyOf [T, null]` to `T`.
-fn resolve<'a>(schema: &'a Value, defs: Option<&'a Map<String, Value>>) -> &'a Value {
-    if let Some(name) = schema.get("$ref").and_then(Value::as_str) {
-        let def = name.rsplit('/').next().and_then(|n| defs?.get(n));
-        return def.map_or(schema, |d| resolve(d, defs));
-    }
-    for key in ["anyOf", "oneOf"] {
-        if let Some(Value::Array(options)) = schema.get(key) {
-            let mut real = options
-                .iter()
-                .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"));
-            if let (Some(only), None) = (real.next(), real.next()) {
-                return resolve(only, defs);
-            }
-        }
-    }
-    schema
-}
-
-fn kind(schema: &Value) -> String {
-    let named = match schema.get("type") {
-        Some(Value::String(t)) => Some(t.as_str()),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null"),
-        _ => None,
-    };
-    match named {
-        Some(t) => t.to_owned(),
-        None if schema.get("enum").is_some() || schema.get("const").is_some() => "string".into(),
-        None => "object".into(),
-    }
 }
 
 fn text(schema: &Value, key: &str) -> Option<String> {
@@ -156,13 +163,18 @@ mod tests {
         resource: Resource,
     }
 
+    fn declared(service: &'static str, root: bool) -> Declared<'static> {
+        Declared {
+            service,
+            app_id: "http://x",
+            type_id: "mailbox/1.0",
+            root,
+            operations: BTreeMap::new(),
+        }
+    }
+
     fn mailbox() -> TypeSchema {
-        type_schema(
-            "mailbox",
-            "http://x/mailbox/1.0",
-            false,
-            &schemars::schema_for!(Mailbox),
-        )
+        type_schema(declared("mailbox", false), &schemars::schema_for!(Mailbox))
     }
 
     #[test]
@@ -191,12 +203,7 @@ mod tests {
     #[test]
     fn root_types_implement_application() {
         assert_eq!(mailbox().implements, [RESOURCE_TYPE]);
-        let root = type_schema(
-            "globals",
-            "http://x/globals/1.0",
-            true,
-            &schemars::schema_for!(Resource),
-        );
+        let root = type_schema(declared("globals", true), &schemars::schema_for!(Resource));
         assert!(root.is_application());
         assert!(root.properties.is_empty());
     }

@@ -67,4 +67,35 @@ async fn every_line_of_a_request_carries_the_transaction_instance_service_and_ph
         lines[0].contains("service=mailbox phase=\"sync\""),
         "{text}"
     );
+    drop(logs);
+
+    // A custom operation, here in the async phase, is logged like the others.
+    let controller = support::FakeController::default();
+    controller.store(
+        "m1",
+        serde_json::json!({"aps": {"id": "m1"}, "quota": 5, "usage": 2}),
+    );
+    let controller_uri = controller.clone().start().await;
+    let logs = capture(Level::INFO);
+    let request = Request::get("/mailbox/m1/usage?days=3")
+        .header("APS-Instance-ID", instance.to_string())
+        .header("APS-Controller-URI", controller_uri)
+        .header("APS-Transaction-ID", "txn-9")
+        .header("APS-Request-Phase", "async")
+        .body(Body::empty())
+        .unwrap();
+    let response = support::app().router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = logs.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in &lines {
+        assert!(line.contains("txn=txn-9"), "{line}");
+        assert!(line.contains("service=mailbox phase=\"async\""), "{line}");
+    }
+    assert!(lines[0].contains("counting 3 days"), "{text}");
+    assert!(
+        lines[1].contains("status=200") && lines[1].contains("GET /mailbox/m1/usage"),
+        "{text}"
+    );
 }

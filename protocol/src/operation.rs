@@ -82,6 +82,64 @@ pub struct Parameter {
     pub other: Map<String, Value>,
 }
 
+impl Parameter {
+    /// A query parameter's text as the JSON value of its declared type, the rule both sides
+    /// apply: `integer` is a whole number, `number` any number, `boolean` is `true` or
+    /// `false`, `string` is the text itself, and any other type (`array`, `object`, a type id)
+    /// is the text read as JSON.
+    ///
+    /// ```
+    /// use aps_protocol::operation::{Parameter, ParameterKind};
+    /// use serde_json::json;
+    ///
+    /// let days = Parameter::new(ParameterKind::Query, "integer", true);
+    /// assert_eq!(days.read_query("7").unwrap(), json!(7));
+    /// assert!(days.read_query("seven").unwrap_err().contains("integer"));
+    /// ```
+    pub fn read_query(&self, text: &str) -> Result<Value, String> {
+        let wrong = || format!("`{text}` is not {}", article(&self.kind_of_value));
+        match self.kind_of_value.as_str() {
+            "string" => Ok(Value::String(text.to_owned())),
+            "integer" => text
+                .parse::<i64>()
+                .map(Value::from)
+                .or_else(|_| text.parse::<u64>().map(Value::from))
+                .map_err(|_| wrong()),
+            "number" => text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(wrong),
+            "boolean" => match text {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(wrong()),
+            },
+            _ => serde_json::from_str(text).map_err(|_| wrong()),
+        }
+    }
+
+    /// A parameter without other members.
+    pub fn new(kind: ParameterKind, kind_of_value: impl Into<String>, required: bool) -> Self {
+        Self {
+            kind,
+            kind_of_value: kind_of_value.into(),
+            required,
+            other: Map::new(),
+        }
+    }
+}
+
+/// `an integer`, `a string`, `a http://…` (for messages).
+fn article(kind: &str) -> String {
+    match kind {
+        "integer" | "array" | "object" => format!("an {kind}"),
+        "number" | "boolean" | "string" => format!("a {kind}"),
+        other => format!("a value of type {other}"),
+    }
+}
+
 /// Where a parameter travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -154,6 +212,29 @@ mod tests {
         let back = serde_json::to_value(&op).unwrap();
         assert_eq!(back["access"]["referrer"], false);
         assert_eq!(back["verb"], "GET");
+    }
+
+    #[test]
+    fn query_text_is_read_as_its_declared_type() {
+        let p = |t: &str| Parameter::new(ParameterKind::Query, t, false);
+        assert_eq!(p("integer").read_query("-3").unwrap(), json!(-3));
+        assert_eq!(
+            p("integer").read_query(&u64::MAX.to_string()).unwrap(),
+            json!(u64::MAX)
+        );
+        assert!(p("integer").read_query("1.5").is_err());
+        assert_eq!(p("number").read_query("1.5").unwrap(), json!(1.5));
+        assert!(p("number").read_query("NaN").is_err());
+        assert_eq!(p("boolean").read_query("true").unwrap(), json!(true));
+        assert!(p("boolean").read_query("yes").is_err());
+        assert_eq!(p("string").read_query("7").unwrap(), json!("7"));
+        assert_eq!(p("array").read_query("[1,2]").unwrap(), json!([1, 2]));
+        assert!(
+            p("object")
+                .read_query("{")
+                .unwrap_err()
+                .contains("an object")
+        );
     }
 
     #[test]

@@ -10,8 +10,10 @@ use support::{FakeController, app, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
+mod custom;
 mod operations;
 mod refusals;
+mod sites;
 
 /// An endpoint and a controller, both listening on loopback.
 struct Rig {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use aps::{App, Context, Error, Outcome, Provisionable, Resource, Result};
+use aps::{App, Context, Error, Outcome, Provisionable, Reply, Resource, Result};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
@@ -36,8 +36,17 @@ pub struct Mailbox {
     pub resource: Resource,
 }
 
-#[aps::async_trait]
+#[aps::operations]
 impl Provisionable for Mailbox {
+    /// A custom operation: the usage over the last days, in MiB.
+    #[operation(GET, "/usage")]
+    async fn usage_over(&self, _ctx: &Context, #[query] days: u32) -> Result<Reply<u64>> {
+        tracing::info!("counting {days} days");
+        Ok(Reply::json(
+            self.usage.unwrap_or_default() * u64::from(days),
+        ))
+    }
+
     async fn provision(&mut self, ctx: &Context) -> Result<Outcome> {
         tracing::info!("creating the mailbox");
         match self.quota {

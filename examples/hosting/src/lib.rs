@@ -1,0 +1,24 @@
+//! Hosting: an application (`globals`) hosting websites, each with domains linked to it.
+//!
+//! * `globals` is the application instance, with its `websites` (a collection relation).
+//! * `websites` belong to the instance (`globals`, a required single relation) and have
+//!   `domains` (a collection). Two custom operations: `restart` (`POST /restart`) goes on in
+//!   the background, answering 202 and then done on the controller's recheck; `stats` (`GET
+//!   /stats?days=N`) answers the requests served over the last `days` days. Linking a domain
+//!   is refused unless its name ends in `.test` or `.example`.
+//! * `domains` have an `fqdn` and, optionally, the `website` they belong to.
+
+mod domain;
+mod globals;
+mod website;
+
+pub use domain::Domain;
+pub use globals::Globals;
+pub use website::{Stats, Website};
+
+/// The hosting application, with every type registered in this crate.
+pub fn app() -> aps::App {
+    aps::app!()
+        .id("http://example.com/hosting")
+        .vendor("APS samples")
+}
