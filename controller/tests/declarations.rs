@@ -74,7 +74,9 @@ async fn the_real_package_shows_the_ten_operations_of_globals() {
     let imported = upload(&c.controller().url(), zip).await;
     let id = imported["id"].as_str().unwrap();
     let (_, _, shown) = get(&c, &format!("/api/v1/packages/{id}")).await;
-    let operations = service(&shown, "globals")["operations"].as_object().unwrap();
+    let operations = service(&shown, "globals")["operations"]
+        .as_object()
+        .unwrap();
     assert_eq!(operations.len(), 10, "{:?}", operations.keys());
     for operation in operations.values() {
         assert!(operation["path"].as_str().unwrap().starts_with('/'));

@@ -4,16 +4,18 @@
 //!
 //! The JSON types `string`, `integer`, `number`, `boolean`, `array` and `object` are checked;
 //! any other declared type (a structure name, a type id) must be an object. A query parameter
-//! arrives as text and is read as its declared type first ([`from_query`]).
+//! arrives as text and is read as its declared type first
+//! ([`Parameter::read_query`](crate::operation::Parameter::read_query)).
 //!
 //! ```
-//! use aps_protocol::typecheck::{check, from_query};
+//! use aps_protocol::typecheck::check;
 //! use serde_json::json;
 //!
 //! assert!(check("integer", &json!(7)).is_ok());
-//! assert_eq!(check("integer", &json!("7")).unwrap_err().to_string(), "must be an integer, not a string");
-//! assert_eq!(from_query("integer", "30").unwrap(), json!(30));
-//! assert!(from_query("boolean", "maybe").is_err());
+//! assert_eq!(
+//!     check("integer", &json!("7")).unwrap_err().to_string(),
+//!     "must be an integer, not a string"
+//! );
 //! ```
 
 use serde_json::Value;
@@ -72,38 +74,6 @@ pub fn check(declared: &str, value: &Value) -> Result<(), Mismatch> {
     }
 }
 
-/// A query parameter's text read as its `declared` type: numbers and booleans as such, a
-/// string as it came, anything else as JSON text.
-pub fn from_query(declared: &str, text: &str) -> Result<Value, Mismatch> {
-    let mismatch = || Mismatch {
-        expected: expected(declared),
-        found: format!("`{text}`"),
-    };
-    let value = match declared {
-        "string" => Value::String(text.to_owned()),
-        "integer" => text
-            .trim()
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| mismatch())?,
-        "number" => text
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .ok_or_else(mismatch)?,
-        "boolean" => match text.trim() {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => return Err(mismatch()),
-        },
-        _ => serde_json::from_str(text).map_err(|_| mismatch())?,
-    };
-    check(declared, &value).map_err(|_| mismatch())?;
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,15 +91,5 @@ mod tests {
             check("boolean", &json!("yes")).unwrap_err().to_string(),
             "must be a boolean, not a string"
         );
-    }
-
-    #[test]
-    fn query_text_is_read_as_its_type() {
-        assert_eq!(from_query("number", "2.5").unwrap(), json!(2.5));
-        assert_eq!(from_query("string", "7").unwrap(), json!("7"));
-        assert_eq!(from_query("array", "[1,2]").unwrap(), json!([1, 2]));
-        assert!(from_query("integer", "2.5").is_err());
-        assert!(from_query("number", "NaN").is_err());
-        assert!(from_query("object", "[]").is_err());
     }
 }

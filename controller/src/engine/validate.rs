@@ -94,8 +94,8 @@ pub(super) fn parameters(
                     format!("The operation `{operation}` has no query parameter `{name}`"),
                 )
             })?;
-        let read = typecheck::from_query(&declared.kind_of_value, text).map_err(|mismatch| {
-            OperationError::field("parameter", name, format!("Parameter `{name}` {mismatch}"))
+        let read = declared.read_query(text).map_err(|why| {
+            OperationError::field("parameter", name, format!("Parameter `{name}`: {why}"))
         })?;
         value(
             "parameter",

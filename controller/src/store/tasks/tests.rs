@@ -112,7 +112,10 @@ async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
     let (url, store, app) = fixture(&dir).await;
     let taken = resource(&app);
     let first = record(taken.id, app.id);
-    store.begin(&first, Some(&app), Some(&taken), None, &[]).await.unwrap();
+    store
+        .begin(&first, Some(&app), Some(&taken), None, &[])
+        .await
+        .unwrap();
     let starts: Vec<_> = (0..40)
         .map(|i| {
             let (store, app) = (store.clone(), app.clone());
@@ -158,7 +161,10 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
     let (_, store, app) = fixture(&dir).await;
     let row = resource(&app);
     let first = record(row.id, app.id);
-    store.begin(&first, Some(&app), Some(&row), None, &[]).await.unwrap();
+    store
+        .begin(&first, Some(&app), Some(&row), None, &[])
+        .await
+        .unwrap();
     let mut ended = first.clone();
     ended.finish(State::Success, None, None);
     store
@@ -177,7 +183,10 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
         .unwrap();
     assert_eq!(changed, Some(json!({"aps": {}, "size": 3})));
     let configure = record(row.id, app.id);
-    match store.begin(&configure, None, Some(&row), Some(&read), &[]).await {
+    match store
+        .begin(&configure, None, Some(&row), Some(&read), &[])
+        .await
+    {
         Err(StoreError::Changed(id)) => assert_eq!(id, row.id),
         other => panic!("expected Changed, got {other:?}"),
     }
