@@ -153,6 +153,9 @@ impl Engine {
         let Some(schema) = package.as_ref().and_then(|p| p.schema(service)) else {
             return Ok(body);
         };
+        if schema.relations.is_empty() {
+            return Ok(body);
+        }
         let links = self.store.links_of(id).await?;
         Ok(with_links(body, schema, &links))
     }

@@ -93,6 +93,9 @@ pub(crate) struct Store {
     committer: commit::Committer,
     counters: Arc<stats::Counters>,
     paused: PausedClock,
+    /// The packages read so far: a package never changes once imported, and the engine reads
+    /// its schemas at every step (to send a resource with its links).
+    models: packages::Models,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -132,6 +135,7 @@ impl Store {
             reader,
             counters,
             paused: PausedClock::default(),
+            models: packages::Models::default(),
         })
     }
 
@@ -198,14 +202,22 @@ impl Store {
 
     /// A package by id.
     pub(crate) async fn package(&self, id: Uuid) -> Result<Option<PackageModel>, StoreError> {
+        if let Some(model) = self.models.get(id) {
+            return Ok(Some(model));
+        }
         let _held = self.hold();
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT meta_xml, schemas FROM packages WHERE id = ?")
                 .bind(id.to_string())
                 .fetch_optional(self.reader())
                 .await?;
-        row.map(|(xml, schemas)| packages::model_of(&xml, &schemas))
-            .transpose()
+        let model = row
+            .map(|(xml, schemas)| packages::model_of(&xml, &schemas))
+            .transpose()?;
+        if let Some(model) = &model {
+            self.models.keep(id, model);
+        }
+        Ok(model)
     }
 
     /// An application instance by id.

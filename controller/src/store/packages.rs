@@ -1,5 +1,8 @@
 //! Listing the imported packages.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use aps_protocol::{AppMeta, TypeSchema};
 use uuid::Uuid;
 
@@ -25,4 +28,23 @@ pub(super) fn model_of(xml: &str, schemas: &str) -> Result<PackageModel, StoreEr
     let meta = AppMeta::parse(xml).map_err(corrupt)?;
     let schemas: Vec<(String, TypeSchema)> = serde_json::from_str(schemas).map_err(corrupt)?;
     Ok(PackageModel { meta, schemas })
+}
+
+/// Packages already read, by id (a controller imports a handful).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Models(Arc<Mutex<HashMap<Uuid, PackageModel>>>);
+
+impl Models {
+    pub(super) fn get(&self, id: Uuid) -> Option<PackageModel> {
+        self.lock().get(&id).cloned()
+    }
+
+    pub(super) fn keep(&self, id: Uuid, model: &PackageModel) {
+        self.lock().insert(id, model.clone());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, PackageModel>> {
+        // Only whole models go in, so a panic elsewhere leaves nothing half-made.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
