@@ -46,7 +46,10 @@ pub(crate) async fn dispatch(
         if api.engine.is_relation(id, first).await? {
             return match (segments.as_slice(), &method) {
                 ([relation], &Method::GET) => links::list(&api, id, relation).await,
-                ([relation], &Method::POST) => links::link(&api, id, relation, &body, true).await,
+                ([relation], &Method::POST) => {
+                    let body = parse_json(&body)?;
+                    links::link(&api, id, relation, body, true).await
+                }
                 ([relation, other], &Method::DELETE) => {
                     links::unlink(&api, id, relation, other, true).await
                 }

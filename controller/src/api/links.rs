@@ -21,7 +21,7 @@ use crate::serve::Peer;
 
 /// The body of a link request: `{"aps": {"id": "<other>"}}`.
 #[derive(Deserialize)]
-pub(super) struct LinkRequest {
+struct LinkRequest {
     aps: LinkTarget,
 }
 
@@ -53,10 +53,10 @@ pub(super) async fn link(
     api: &Api,
     id: Uuid,
     relation: &str,
-    body: &[u8],
+    body: Value,
     notify: bool,
 ) -> Result<Response, ApiError> {
-    let request: LinkRequest = super::error::parse_json(body).map_err(|_| {
+    let request: LinkRequest = serde_json::from_value(body).map_err(|_| {
         ApiError::bad_request(r#"The body must be {"aps": {"id": "<resource id>"}}"#)
     })?;
     let link = api
@@ -103,7 +103,7 @@ pub(crate) async fn aps_link(
     let (id, relation) = path(params)?;
     let id = id_of(&id)?;
     owned(&api, id, peer.as_ref().map(|Extension(p)| p), &headers).await?;
-    link(&api, id, &relation, body.to_string().as_bytes(), false).await
+    link(&api, id, &relation, body, false).await
 }
 
 /// `DELETE /aps/2/resources/{id}/{relation}/{other}`: unlinks, without telling the endpoint.

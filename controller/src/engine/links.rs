@@ -1,5 +1,6 @@
-//! Links between resources: checking a link against the declared relations, telling the
-//! endpoint, storing it, and showing links in a resource's JSON.
+//! Links between resources: checking a link against the declared relations
+//! ([`super::relations`]), telling the endpoint, storing it, and showing links in a resource's
+//! JSON.
 //!
 //! A link is stored only after the endpoint accepted its notification (2xx; 404, 405 and 501
 //! too: an endpoint with nothing to do about the relation). A relation whose type has exactly
@@ -7,129 +8,37 @@
 //! seen from both sides: both directions are stored and removed together, and a single
 //! relation is full on either side.
 
-use aps_protocol::TypeSchema;
 use aps_protocol::headers::Phase;
-use aps_protocol::relation::{Link, RelationDecl};
+use aps_protocol::relation::Link;
 use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::relations::{self, declared, fits, given, inverse, schema_of, with_links};
 use super::{Engine, OperationError};
 use crate::endpoint::{Call, Unreachable};
 use crate::package::PackageModel;
 use crate::store::{ApplicationRow, LinkRow, Linked, ResourceRow, StoreError};
-
-/// A link checked against the declarations, ready to store.
-struct Planned {
-    /// Both directions (the first is the one asked for).
-    rows: Vec<LinkRow>,
-    /// The single relations that must not hold another link.
-    single: Vec<(Uuid, String)>,
-    kind: aps_protocol::relation::LinkKind,
-}
-
-/// Whether a resource of `schema` may be linked where `type_id` is declared.
-fn fits(schema: &TypeSchema, type_id: &str) -> bool {
-    schema.id == type_id || schema.implements.iter().any(|t| t == type_id)
-}
-
-/// The relation of `target` that links back to `source`, when there is exactly one.
-fn inverse<'a>(target: &'a TypeSchema, source: &TypeSchema) -> Option<(&'a str, &'a RelationDecl)> {
-    let mut back = target
-        .relations
-        .iter()
-        .filter(|(_, decl)| fits(source, &decl.type_id));
-    match (back.next(), back.next()) {
-        (Some((name, decl)), None) => Some((name.as_str(), decl)),
-        _ => None,
-    }
-}
-
-/// The declared relation, or 404.
-fn declared<'a>(
-    schema: &'a TypeSchema,
-    relation: &str,
-) -> Result<&'a RelationDecl, OperationError> {
-    schema.relations.get(relation).ok_or_else(|| {
-        OperationError::NotFound(format!(
-            "The type {} declares no relation `{relation}`",
-            schema.id
-        ))
-    })
-}
-
-fn schema_of<'a>(
-    package: &'a PackageModel,
-    row: &ResourceRow,
-) -> Result<&'a TypeSchema, OperationError> {
-    package.schema(&row.service).ok_or_else(|| {
-        OperationError::Store(StoreError::Corrupt(format!(
-            "the package has no service `{}`",
-            row.service
-        )))
-    })
-}
-
-/// Puts the links into a resource's JSON: each declared relation as a member, a single one as
-/// one link (absent when unlinked), a collection as an array. Members an endpoint or a client
-/// wrote under a relation's name are replaced.
-pub(crate) fn with_links(mut body: Value, schema: &TypeSchema, links: &[(String, Uuid)]) -> Value {
-    let Value::Object(map) = &mut body else {
-        return body;
-    };
-    for (name, decl) in &schema.relations {
-        map.remove(name);
-        let kind = decl.link_kind();
-        let mut linked = links
-            .iter()
-            .filter(|(relation, _)| relation == name)
-            .map(|(_, target)| serde_json::to_value(Link::new(kind, &target.to_string())));
-        let member = if decl.collection {
-            Value::Array(linked.filter_map(Result::ok).collect())
-        } else {
-            match linked.next() {
-                Some(Ok(link)) => link,
-                _ => continue,
-            }
-        };
-        map.insert(name.clone(), member);
-    }
-    body
-}
-
-/// The ids a provisioning body gives a relation: `{"aps": {"id"}}`, or an array of them for a
-/// collection.
-fn given(name: &str, decl: &RelationDecl, value: Value) -> Result<Vec<Uuid>, OperationError> {
-    let one = |v: &Value| {
-        v.pointer("/aps/id")
-            .and_then(Value::as_str)
-            .and_then(|id| Uuid::parse_str(id).ok())
-            .ok_or_else(|| {
-                OperationError::field(
-                    "relation",
-                    name,
-                    format!("`{name}` must be a link, {{\"aps\": {{\"id\": \"<resource id>\"}}}}"),
-                )
-            })
-    };
-    match value {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(items) if decl.collection => items.iter().map(one).collect(),
-        Value::Array(_) => Err(OperationError::field(
-            "relation",
-            name,
-            format!("`{name}` is a single relation: give one link, not an array"),
-        )),
-        _ if decl.collection => Err(OperationError::field(
-            "relation",
-            name,
-            format!("`{name}` is a collection: give an array of links"),
-        )),
-        other_single => one(&other_single).map(|id| vec![id]),
-    }
-}
+use crate::task::{JsonText, Record};
 
 impl Engine {
+    /// The resource a provision, install or configure sends: the task's own, with its links.
+    pub(super) async fn sent(&self, record: &Record) -> Result<Option<Value>, StoreError> {
+        let Some(body) = record.work.body.as_ref().map(JsonText::value) else {
+            return Ok(None);
+        };
+        let task = &record.task;
+        let shown = self
+            .with_links_of(
+                task.application,
+                &task.resource.service,
+                task.resource.id,
+                body,
+            )
+            .await?;
+        Ok(Some(shown))
+    }
+
     /// A resource's JSON as clients and endpoints see it: with its links.
     pub(crate) async fn resource_json(&self, row: ResourceRow) -> Result<Value, StoreError> {
         self.with_links_of(row.application_id, &row.service, row.id, row.body)
@@ -184,66 +93,6 @@ impl Engine {
         Ok(items)
     }
 
-    /// Checks a link of `source` to `target` under `relation` against the declarations.
-    fn plan(
-        package: &PackageModel,
-        source: &ResourceRow,
-        relation: &str,
-        target: &ResourceRow,
-    ) -> Result<Planned, OperationError> {
-        let schema = schema_of(package, source)?;
-        let decl = declared(schema, relation)?;
-        let other = schema_of(package, target)?;
-        if target.application_id != source.application_id {
-            return Err(OperationError::Invalid(format!(
-                "Resource {} belongs to another application instance",
-                target.id
-            )));
-        }
-        if !fits(other, &decl.type_id) {
-            return Err(OperationError::field(
-                "relation",
-                relation,
-                format!(
-                    "`{relation}` links resources of type {}, and {} is of type {}",
-                    decl.type_id, target.id, other.id
-                ),
-            ));
-        }
-        let mut rows = vec![LinkRow {
-            resource: source.id,
-            relation: relation.to_owned(),
-            target: target.id,
-        }];
-        let mut single = Vec::new();
-        if !decl.collection {
-            single.push((source.id, relation.to_owned()));
-        }
-        if let Some((back, back_decl)) = inverse(other, schema) {
-            rows.push(LinkRow {
-                resource: target.id,
-                relation: back.to_owned(),
-                target: source.id,
-            });
-            if !back_decl.collection {
-                single.push((target.id, back.to_owned()));
-            }
-        }
-        Ok(Planned {
-            rows,
-            single,
-            kind: decl.link_kind(),
-        })
-    }
-
-    /// The 409 of a single relation that holds a link already.
-    fn taken(resource: Uuid, relation: &str, other: Uuid) -> OperationError {
-        OperationError::Conflict(format!(
-            "The relation `{relation}` of {resource} holds one link, and it is linked to {other}: \
-             unlink it first"
-        ))
-    }
-
     /// Links `relation` of resource `id` to `target`. With `notify`, the endpoint is told first
     /// (`POST /{service}/{id}/{relation}` with the target's JSON) and nothing is stored when it
     /// refuses; without (the endpoint asked for the link itself), it is stored at once.
@@ -263,7 +112,7 @@ impl Engine {
                 format!("There is no resource {target}"),
             )
         })?;
-        let planned = Self::plan(&package, &source, relation, &other)?;
+        let planned = relations::plan(&package, &source, relation, &other)?;
         let link = Link::new(planned.kind, &target.to_string());
         // Linking again what is linked changes nothing and tells nobody.
         let held = self.store.links_of(id).await?;
@@ -274,7 +123,7 @@ impl Engine {
         for (resource, name) in &planned.single {
             let held = self.store.links_of(*resource).await?;
             if let Some((_, other_id)) = held.iter().find(|(r, _)| r == name) {
-                return Err(Self::taken(*resource, name, *other_id));
+                return Err(relations::taken(*resource, name, *other_id));
             }
         }
         if notify {
@@ -288,7 +137,7 @@ impl Engine {
                 resource,
                 relation,
                 other,
-            } => Err(Self::taken(resource, &relation, other)),
+            } => Err(relations::taken(resource, &relation, other)),
         }
     }
 
@@ -375,11 +224,11 @@ impl Engine {
                         format!("There is no resource {target}"),
                     )
                 })?;
-                let planned = Self::plan(package, new, name, &other)?;
+                let planned = relations::plan(package, new, name, &other)?;
                 for (resource, relation) in planned.single.iter().filter(|(r, _)| *r != new.id) {
                     let held = self.store.links_of(*resource).await?;
                     if let Some((_, other_id)) = held.iter().find(|(r, _)| r == relation) {
-                        return Err(Self::taken(*resource, relation, *other_id));
+                        return Err(relations::taken(*resource, relation, *other_id));
                     }
                 }
                 rows.extend(planned.rows);

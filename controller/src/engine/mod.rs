@@ -12,6 +12,7 @@ mod calls;
 mod links;
 mod operations;
 pub(crate) mod outcome;
+mod relations;
 mod resources;
 mod slots;
 mod validate;
@@ -32,7 +33,7 @@ use crate::callback::{Callbacks, owed};
 use crate::endpoint::{Call, Endpoints};
 use crate::schedule::{Scheduler, TimeScale, backoff, later};
 use crate::store::{ApplicationRow, LinkRow, ResourceChange, ResourceRow, Store, StoreError};
-use crate::task::{JsonText, Operation, Record, State, Task};
+use crate::task::{Operation, Record, State, Task};
 use crate::timestamp::Timestamp;
 use outcome::{Applied, Context, capped};
 use slots::{Slot, Slots};
@@ -329,23 +330,6 @@ impl Engine {
         })
         .await?;
         Ok(())
-    }
-
-    /// The resource a provision, install or configure sends: the task's own, with its links.
-    async fn sent(&self, record: &Record) -> Result<Option<Value>, StoreError> {
-        let Some(body) = record.work.body.as_ref().map(JsonText::value) else {
-            return Ok(None);
-        };
-        let task = &record.task;
-        let shown = self
-            .with_links_of(
-                task.application,
-                &task.resource.service,
-                task.resource.id,
-                body,
-            )
-            .await?;
-        Ok(Some(shown))
     }
 
     /// Applies a change to a task: stored first, then shown to waiters and acted on. Answers
