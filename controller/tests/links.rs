@@ -358,3 +358,75 @@ async fn properties_are_checked_against_the_schema() {
     assert_eq!(changed["color"], "green");
     assert_eq!(changed["app"]["aps"]["link"], "strong");
 }
+
+#[tokio::test]
+async fn over_tls_the_link_routes_of_aps_2_want_the_instances_certificate() {
+    let builder = aps_controller::Controller::builder()
+        .tls(true)
+        .time_scale(1000.0);
+    let (c, endpoint) = common::linked_with(builder).await;
+    let own = endpoint.calls()[0].body["aps"]["x509"]["self"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The test kit's client trusts the controller's CA.
+    let made_over_tls = |service: &'static str, properties: Value| {
+        let c = &c;
+        async move {
+            let task = c.provision(service, properties).await.unwrap();
+            let task = c.wait(&task).await.unwrap();
+            task.resource.id.to_string()
+        }
+    };
+    let thing = made_over_tls("thing", json!({})).await;
+    let part = made_over_tls("part", json!({"serial": "a1"})).await;
+    let ca = c.controller().ca_pem().to_owned();
+    let caller = |identity: Option<&str>| {
+        let mut builder = reqwest::Client::builder().tls_built_in_root_certs(false);
+        for cert in reqwest::Certificate::from_pem_bundle(ca.as_bytes()).unwrap() {
+            builder = builder.add_root_certificate(cert);
+        }
+        if let Some(pem) = identity {
+            builder = builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+        }
+        builder.build().unwrap()
+    };
+    let base = c.controller().url();
+    let parts = format!("{base}/aps/2/resources/{thing}/parts");
+    let instance = c.application().to_string();
+    // No certificate: the instance's id in the header is not believed over TLS.
+    let anonymous = caller(None);
+    let refused = anonymous
+        .post(&parts)
+        .header("APS-Instance-ID", &instance)
+        .json(&link_to(&part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let refused = anonymous.get(&parts).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let owner = caller(Some(&own));
+    let linked = owner
+        .post(&parts)
+        .json(&link_to(&part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(linked.status(), 201);
+    let listed: Value = owner
+        .get(&parts)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&listed), [part.as_str()]);
+    let unlink = format!("{parts}/{part}");
+    assert_eq!(
+        anonymous.delete(&unlink).send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(owner.delete(&unlink).send().await.unwrap().status(), 204);
+}
