@@ -145,3 +145,55 @@ impl Store {
         Ok(found.first().copied().unwrap_or(false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(resource: Uuid, relation: &str, target: Uuid) -> LinkRow {
+        LinkRow {
+            resource,
+            relation: relation.into(),
+            target,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_single_relation_holds_one_link_and_both_directions_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let (site, other_site, domain) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let both = |site| vec![row(site, "domains", domain), row(domain, "website", site)];
+        let single = [(domain, "website".to_owned())];
+        assert_eq!(
+            store.link(&both(site), &single).await.unwrap(),
+            Linked::Done
+        );
+        assert_eq!(
+            store.link(&both(site), &single).await.unwrap(),
+            Linked::Already
+        );
+        assert_eq!(
+            store.link(&both(other_site), &single).await.unwrap(),
+            Linked::Taken {
+                resource: domain,
+                relation: "website".into(),
+                other: site
+            }
+        );
+        assert_eq!(
+            store.links_of(domain).await.unwrap(),
+            [("website".to_owned(), site)]
+        );
+        assert!(store.links_of(other_site).await.unwrap().is_empty());
+        assert!(store.unlink(&both(site)).await.unwrap());
+        assert!(!store.unlink(&both(site)).await.unwrap());
+        assert!(store.links_of(site).await.unwrap().is_empty());
+        assert!(store.links_of(domain).await.unwrap().is_empty());
+        assert_eq!(
+            store.link(&both(other_site), &single).await.unwrap(),
+            Linked::Done
+        );
+    }
+}
