@@ -211,6 +211,9 @@ mod transport;
 pub use app::App;
 #[cfg(feature = "server")]
 pub use app::DEFAULT_BODY_LIMIT;
+/// One step of [`App::dev_walkthrough`].
+#[cfg(feature = "dev")]
+pub use aps_controller::dev::Step as DevStep;
 pub use aps_core::{
     Aps, BoxError, Context, ControllerClient, Error, Link, Links, Outcome, Phase, Provisionable,
     Reply, Resource, ResourceType, Result, Status, StatusCode, Transport, async_trait, operations,

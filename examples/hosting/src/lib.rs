@@ -18,7 +18,45 @@ pub use website::{Stats, Website};
 
 /// The hosting application, with every type registered in this crate.
 pub fn app() -> aps::App {
-    aps::app!()
+    let app = aps::app!()
         .id("http://example.com/hosting")
-        .vendor("APS samples")
+        .vendor("APS samples");
+    #[cfg(feature = "dev")]
+    let app = app.dev_walkthrough(walkthrough());
+    app
+}
+
+/// What `dev` shows: a website, a domain linked to it, a restart (202, then done at the
+/// recheck) and a week of statistics.
+#[cfg(feature = "dev")]
+fn walkthrough() -> Vec<aps::DevStep> {
+    use aps::DevStep::{Call, Link, Provision};
+    use serde_json::json;
+    vec![
+        Provision {
+            service: "websites".into(),
+            properties: json!({"name": "shop"}),
+        },
+        Provision {
+            service: "domains".into(),
+            properties: json!({"fqdn": "shop.example"}),
+        },
+        Link {
+            resource: 0,
+            relation: "domains".into(),
+            other: 1,
+        },
+        Call {
+            resource: 0,
+            operation: "restart".into(),
+            query: Vec::new(),
+            body: None,
+        },
+        Call {
+            resource: 0,
+            operation: "stats".into(),
+            query: vec![("days".into(), "7".into())],
+            body: None,
+        },
+    ]
 }
