@@ -13,7 +13,11 @@
 //! # Ok(()) }
 //! ```
 
+use std::str::FromStr;
+
 use aps_protocol::ErrorBody;
+use aps_protocol::operation::OperationDecl;
+use aps_protocol::relation::Link;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -111,17 +115,31 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, Error> {
+        self.send_preferring(method, path, body, None).await
+    }
+
+    /// Sends a request with a `Prefer` header (`respond-async`, `wait=N`), when given.
+    async fn send_preferring(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        prefer: Option<&str>,
+    ) -> Result<Answer, Error> {
         let (status, bytes) = match &self.transport {
             Transport::Http(http) => {
                 let mut request = http.request(method, format!("{}{path}", self.base));
                 if let Some(body) = body {
                     request = request.json(body);
                 }
+                if let Some(prefer) = prefer {
+                    request = request.header("prefer", prefer);
+                }
                 let response = request.send().await?;
                 (response.status().as_u16(), response.bytes().await?)
             }
             #[cfg(feature = "engine")]
-            Transport::InProcess(router) => in_process(router, method, path, body).await?,
+            Transport::InProcess(router) => in_process(router, method, path, body, prefer).await?,
         };
         let body = if bytes.is_empty() {
             Value::Null
@@ -192,19 +210,106 @@ impl Client {
         Ok(task)
     }
 
+    /// The declaration of a resource's custom operation, from the package its type is in.
+    pub async fn operation(&self, resource: Uuid, name: &str) -> Result<OperationDecl, Error> {
+        let shown: Value = self
+            .send(Method::GET, &format!("/api/v1/resources/{resource}"), None)
+            .await?
+            .parse()?;
+        let type_id = shown.pointer("/aps/type").and_then(Value::as_str);
+        let packages: Items<Value> = self
+            .send(Method::GET, "/api/v1/packages", None)
+            .await?
+            .parse()?;
+        // The newest package with the type that declares the operation.
+        let declared = packages
+            .items
+            .iter()
+            .rev()
+            .filter_map(|p| p["services"].as_array())
+            .flatten()
+            .filter(|s| s["type"].as_str() == type_id)
+            .find_map(|s| s["operations"].get(name).cloned());
+        let declared = declared.ok_or_else(|| {
+            Error::Api(ErrorBody::new(
+                404,
+                "NotFound",
+                format!("Resource {resource} has no operation `{name}`"),
+            ))
+        })?;
+        serde_json::from_value(declared).map_err(|e| Error::Unexpected(e.to_string()))
+    }
+
+    /// Calls a resource's custom operation (its verb and path looked up with
+    /// [`Client::operation`]) with query parameters and a JSON body. `wait` is how long the
+    /// controller may wait for the answer: `Some(0)` answers 202 with the task at once, `None`
+    /// waits the controller's default. The answer is the endpoint's (200 with its body, 204),
+    /// a 202 with the task, or the error.
+    pub async fn call(
+        &self,
+        resource: Uuid,
+        operation: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        wait: Option<u64>,
+    ) -> Result<Answer, Error> {
+        let declared = self.operation(resource, operation).await?;
+        let mut path = format!("/api/v1/resources/{resource}{}", declared.path);
+        if !query.is_empty() {
+            // `url` comes with the engine only; reqwest's `Url` encodes the same way.
+            let mut encoded = reqwest::Url::from_str("http://query.invalid/")
+                .map_err(|e| Error::Unexpected(e.to_string()))?;
+            encoded.query_pairs_mut().extend_pairs(query);
+            path = format!("{path}?{}", encoded.query().unwrap_or_default());
+        }
+        let prefer = wait.map(|secs| match secs {
+            0 => "respond-async".to_owned(),
+            n => format!("wait={n}"),
+        });
+        self.send_preferring(declared.verb, &path, body, prefer.as_deref())
+            .await
+    }
+
+    /// Links `relation` of a resource to `other`; answers the link.
+    pub async fn link(&self, resource: Uuid, relation: &str, other: Uuid) -> Result<Link, Error> {
+        let body = json!({"aps": {"id": other}});
+        self.send(
+            Method::POST,
+            &format!("/api/v1/resources/{resource}/{relation}"),
+            Some(&body),
+        )
+        .await?
+        .parse()
+    }
+
+    /// Removes the link of `relation` of a resource to `other`.
+    pub async fn unlink(&self, resource: Uuid, relation: &str, other: Uuid) -> Result<(), Error> {
+        let path = format!("/api/v1/resources/{resource}/{relation}/{other}");
+        self.send(Method::DELETE, &path, None).await?.parse()
+    }
+
+    /// The resources linked to a resource by `relation`.
+    pub async fn links(&self, resource: Uuid, relation: &str) -> Result<Vec<Value>, Error> {
+        let path = format!("/api/v1/resources/{resource}/{relation}");
+        let linked: Items<Value> = self.send(Method::GET, &path, None).await?.parse()?;
+        Ok(linked.items)
+    }
+
     /// Tasks, newest first; `query` is the query string without `?` (e.g. `state=running`).
     pub async fn tasks(&self, query: &str) -> Result<Vec<Task>, Error> {
-        #[derive(serde::Deserialize)]
-        struct Items {
-            items: Vec<Task>,
-        }
         let path = format!("/api/v1/tasks?{query}");
         Ok(self
             .send(Method::GET, &path, None)
             .await?
-            .parse::<Items>()?
+            .parse::<Items<Task>>()?
             .items)
     }
+}
+
+/// A listing: `{"items": […]}`.
+#[derive(serde::Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
 }
 
 /// One request through the controller's routes, in-process.
@@ -214,11 +319,15 @@ async fn in_process(
     method: Method,
     path: &str,
     body: Option<&Value>,
+    prefer: Option<&str>,
 ) -> Result<(u16, bytes::Bytes), Error> {
     use tower::ServiceExt;
     let mut request = http::Request::builder().method(method).uri(path);
     if body.is_some() {
         request = request.header(http::header::CONTENT_TYPE, "application/json");
+    }
+    if let Some(prefer) = prefer {
+        request = request.header("prefer", prefer);
     }
     let request = request
         .body(axum::body::Body::from(

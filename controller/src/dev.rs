@@ -5,7 +5,9 @@
 //! a data directory), imports the package, installs an instance on the endpoint, provisions one
 //! resource of a service, and shows the task live in the terminal (name, description, the
 //! changing output, a spinner and the elapsed time) until it ends. Then it prints the API URL and
-//! serves until Ctrl-C.
+//! serves until Ctrl-C. An application whose resources need properties, links or calls to show
+//! what they do gives a *walkthrough* instead ([`Step`]): resources provisioned, linked and
+//! called in order, each task shown live, each call's result printed.
 //!
 //! ```no_run
 //! # async fn demo(package: aps_controller::PackageModel) -> Result<(), aps_controller::Error> {
@@ -18,6 +20,7 @@
 //!     time_scale: 10.0,
 //!     service: "provisionable".into(),
 //!     listen: None,
+//!     walkthrough: Vec::new(),
 //! })
 //! .await
 //! # }
@@ -30,7 +33,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressState, ProgressStyle};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{Client, Controller, Error, PackageModel, State, Task};
@@ -50,6 +53,42 @@ pub struct DevOptions {
     pub service: String,
     /// Where the controller listens; `None` picks a free loopback port.
     pub listen: Option<SocketAddr>,
+    /// What to do after the install; empty provisions one resource of `service` without
+    /// properties.
+    pub walkthrough: Vec<Step>,
+}
+
+/// One step of a `dev` walkthrough. Resources are named by their place among the resources
+/// the walkthrough provisioned (0 is the first).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Provisions a resource of `service` (a service id or type id) with `properties`.
+    Provision {
+        /// The service.
+        service: String,
+        /// Its properties (and links given at provisioning).
+        properties: Value,
+    },
+    /// Links `relation` of the `resource`-th resource to the `other`-th.
+    Link {
+        /// The linking resource.
+        resource: usize,
+        /// Its relation.
+        relation: String,
+        /// The linked resource.
+        other: usize,
+    },
+    /// Calls `operation` of the `resource`-th resource, with query parameters and a body.
+    Call {
+        /// The resource.
+        resource: usize,
+        /// The custom operation.
+        operation: String,
+        /// Its query parameters.
+        query: Vec<(String, String)>,
+        /// Its body parameter.
+        body: Option<Value>,
+    },
 }
 
 /// A controller started by [`start`], with the instance and the task it made.
@@ -58,7 +97,7 @@ pub struct DevSession {
     pub controller: Controller,
     /// The application instance installed on the endpoint.
     pub application: Uuid,
-    /// The provisioning task, ended.
+    /// The (first) provisioning task, ended.
     pub task: Task,
 }
 
@@ -97,15 +136,85 @@ pub async fn start(options: DevOptions) -> Result<DevSession, Error> {
         .await?;
     let install = watch(&client, install.id).await?;
     ended_well(&install)?;
-    let task = client
-        .provision(install.application, &options.service, json!({}))
-        .await?;
-    let task = watch(&client, task.id).await?;
+    let steps = match options.walkthrough.is_empty() {
+        true => vec![Step::Provision {
+            service: options.service.clone(),
+            properties: json!({}),
+        }],
+        false => options.walkthrough.clone(),
+    };
+    let mut provisioned: Vec<Task> = Vec::new();
+    for step in steps {
+        walk(&client, install.application, &step, &mut provisioned).await?;
+    }
+    let task = provisioned
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Unexpected("the walkthrough provisions no resource".into()))?;
     Ok(DevSession {
         controller,
         application: install.application,
         task,
     })
+}
+
+/// One step of a walkthrough; a provisioning's task joins `provisioned`.
+async fn walk(
+    client: &Client,
+    application: Uuid,
+    step: &Step,
+    provisioned: &mut Vec<Task>,
+) -> Result<(), Error> {
+    let nth = |n: usize| {
+        provisioned.get(n).map(|t| t.resource.id).ok_or_else(|| {
+            Error::Unexpected(format!(
+                "a walkthrough step names resource #{n}, which is not provisioned before it"
+            ))
+        })
+    };
+    match step {
+        Step::Provision {
+            service,
+            properties,
+        } => {
+            let task = client
+                .provision(application, service, properties.clone())
+                .await?;
+            let task = watch(client, task.id).await?;
+            ended_well(&task)?;
+            provisioned.push(task);
+        }
+        Step::Link {
+            resource,
+            relation,
+            other,
+        } => {
+            let (id, other) = (nth(*resource)?, nth(*other)?);
+            client.link(id, relation, other).await?;
+            say(format_args!("✔ linked {other} as `{relation}` of {id}"));
+        }
+        Step::Call {
+            resource,
+            operation,
+            query,
+            body,
+        } => {
+            let id = nth(*resource)?;
+            // Answered at once with the task, which is then shown live like the others.
+            let started = client
+                .call(id, operation, query, body.as_ref(), Some(0))
+                .await?;
+            let task: Task = started.parse()?;
+            let task = watch(client, task.id).await?;
+            ended_well(&task)?;
+            let path = format!("/api/v1/tasks/{}/result", task.id);
+            let result = client.send(reqwest::Method::GET, &path, None).await?;
+            if !result.body.is_null() {
+                say(format_args!("  result: {}", result.body));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn ended_well(task: &Task) -> Result<(), Error> {

@@ -4,6 +4,10 @@
 //! test kit, straight from the endpoint framework (which produces the same `AppMeta` and
 //! `TypeSchema`s without a zip). Both paths import through the same code.
 
+use std::collections::BTreeMap;
+
+use aps_protocol::operation::OperationDecl;
+use aps_protocol::relation::RelationDecl;
 use aps_protocol::schema::APPLICATION_TYPE;
 use aps_protocol::{AppMeta, TypeSchema};
 use serde::{Deserialize, Serialize};
@@ -119,6 +123,12 @@ pub struct ServiceInfo {
     /// The type id.
     #[serde(rename = "type")]
     pub type_id: String,
+    /// The type's custom operations, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, OperationDecl>,
+    /// The type's relations, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub relations: BTreeMap<String, RelationDecl>,
 }
 
 impl PackageInfo {
@@ -135,6 +145,8 @@ impl PackageInfo {
                 .map(|(id, s)| ServiceInfo {
                     id: id.clone(),
                     type_id: s.id.clone(),
+                    operations: s.operations.clone(),
+                    relations: s.relations.clone(),
                 })
                 .collect(),
             root: model.root().to_owned(),

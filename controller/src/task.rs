@@ -129,6 +129,8 @@ pub enum Operation {
     Configure,
     /// Removes a resource.
     Unprovision,
+    /// Calls a custom operation of a resource; the resource itself does not change.
+    Call,
 }
 
 impl Operation {
@@ -139,7 +141,22 @@ impl Operation {
             Self::Provision => "Provisioning",
             Self::Configure => "Configuring",
             Self::Unprovision => "Unprovisioning",
+            Self::Call => "Calling",
         }
+    }
+
+    /// Whether the task holds its resource while it runs (one such task at a time per
+    /// resource); a call does not.
+    pub fn is_exclusive(self) -> bool {
+        self != Self::Call
+    }
+
+    /// The name of a call's task: `Calling restart on "websites" {id} for APS application hosting`.
+    pub fn call_name(operation: &str, service: &str, id: Uuid, application: &str) -> String {
+        format!(
+            "{} {operation} on \"{service}\" {id} for APS application {application}",
+            Self::Call.verb()
+        )
     }
 
     /// The task name: `Provisioning "provisionable" for APS application async-provisioning`.
@@ -201,6 +218,22 @@ pub(crate) struct Work {
     pub callback_url: Option<String>,
     /// What the task produced, for its result URI.
     pub result: Option<Value>,
+    /// What a custom operation call sends (none for the other operations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallWork>,
+}
+
+/// The request of a custom operation call, repeated as it is at every recheck.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CallWork {
+    /// The operation's name.
+    pub operation: String,
+    /// The declared verb.
+    pub method: String,
+    /// The path below the endpoint, with the query string: `/websites/{id}/stats?days=7`.
+    pub path: String,
+    /// The JSON body (the body parameter), if any.
+    pub body: Option<Value>,
 }
 
 /// A JSON value kept as its text, stored as the JSON itself.

@@ -63,6 +63,9 @@ pub struct App {
     pub(crate) server: Settings,
     /// The endpoint binary's path inside the package, named by each service's `<code>`.
     pub(crate) binary: Option<String>,
+    /// What the `dev` command does after the install (see [`App::dev_walkthrough`]).
+    #[cfg(feature = "dev")]
+    pub(crate) walkthrough: Vec<crate::DevStep>,
 }
 
 /// How the application is served; see the setters of [`App`].
@@ -126,6 +129,8 @@ impl App {
             #[cfg(feature = "server")]
             server: Settings::default(),
             binary: None,
+            #[cfg(feature = "dev")]
+            walkthrough: Vec::new(),
         }
     }
 
@@ -155,6 +160,16 @@ impl App {
                 self.push(registration);
             }
         }
+        self
+    }
+
+    /// What the `dev` command does after installing an instance: resources provisioned (with
+    /// properties and links), linked and called, in order, each task shown live. Without one,
+    /// `dev` provisions one resource of `--service` (or the first service besides the root)
+    /// without properties. Behind the `dev` feature.
+    #[cfg(feature = "dev")]
+    pub fn dev_walkthrough(mut self, steps: Vec<crate::DevStep>) -> Self {
+        self.walkthrough = steps;
         self
     }
 

@@ -86,6 +86,7 @@ async fn dev(app: &App, args: Dev) -> Result<(), String> {
         time_scale: args.time_scale,
         service,
         listen: args.controller_listen,
+        walkthrough: app.walkthrough.clone(),
     });
     // The controller's flow ends on Ctrl-C; SIGTERM (a service manager, `kill`) ends it too.
     tokio::select! {

@@ -298,6 +298,9 @@ mod upgrade;
 pub use app::App;
 #[cfg(feature = "server")]
 pub use app::DEFAULT_BODY_LIMIT;
+/// One step of [`App::dev_walkthrough`].
+#[cfg(feature = "dev")]
+pub use aps_controller::dev::Step as DevStep;
 pub use aps_core::{
     Aps, BoxError, Context, ControllerClient, Counter, Error, Limit, Link, Links, Notification,
     Outcome, Phase, Provisionable, Reply, Resource, ResourceType, Result, Status, StatusCode,

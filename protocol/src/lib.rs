@@ -17,6 +17,8 @@
 //! * [`body`]: how long a request body may take to arrive.
 //! * [`schema`]: APS type schemas (`schemas/{service}.schema`), with their declared
 //!   [`operation`]s and [`relation`]s (and links as resources carry them).
+//! * [`typecheck`]: whether a value (a property, an operation's parameter) is of its declared
+//!   type, and how a query parameter's text is read as that type.
 //! * [`event`]: event types, subscriptions and the notifications delivered for them.
 //! * [`usage`]: the usage structures `Counter`, `Limit` and `Usage` as property values.
 //! * [`meta`]: `APP-META.xml`, written by endpoints and read by controllers and package tools.
@@ -35,6 +37,7 @@ pub mod relation;
 pub mod resource;
 pub mod retry;
 pub mod schema;
+pub mod typecheck;
 pub mod usage;
 
 pub use accepted::Accepted;

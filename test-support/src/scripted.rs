@@ -2,7 +2,8 @@
 //! rarely produces (errors, odd answers, configure and unprovision), and for the controller's
 //! benchmarks, called in-process by the controller.
 //!
-//! The package ([`Scripted::model`]) has two services: `app`, the application root, and `thing`. A
+//! The package ([`Scripted::model`]) has two services: `app`, the application root, and `thing`
+//! ([`Scripted::linked_model`] adds relations, operations and two more services). A
 //! resource's `plan` property lists the answers to successive calls of one method for it:
 //! `"accept"` (202 with `APS-Retry-Timeout`), `"accept-bare"` (202 without it), `"done"`,
 //! `"html"` (a 500 that is not JSON), or an HTTP status such as `"422"`. A `thing` without a
@@ -16,6 +17,7 @@
 //! slightly overstates the controller's lateness, never understates it.
 
 mod answer;
+mod linked;
 mod package;
 
 use std::collections::HashMap;
@@ -27,6 +29,7 @@ use axum::routing::{any, post};
 use serde_json::Value;
 use tokio::time::Instant;
 
+pub use linked::{PART, SPARE};
 pub use package::{APP, THING};
 
 /// The base URL under which a controller reaches the scripted endpoint in-process.
@@ -117,12 +120,14 @@ impl Scripted {
         }))
     }
 
-    /// The routes (`/{service}/` and `/{service}/{id}`), to serve or to hand to
+    /// The routes (`/{service}/`, `/{service}/{id}`, and below a resource the operations and
+    /// link notifications of [`Scripted::linked_model`]), to serve or to hand to
     /// `ControllerBuilder::endpoint_router`.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/{service}/", post(answer::collection))
             .route("/{service}/{id}", any(answer::resource))
+            .route("/{service}/{id}/{*rest}", any(linked::below))
             .with_state(self.clone())
     }
 

@@ -59,7 +59,15 @@ pub(crate) async fn outcome(
         let status = StatusCode::from_u16(error.code).unwrap_or(StatusCode::BAD_GATEWAY);
         return Ok((status, Json(Failed { error, task })).into_response());
     }
-    let resource = record.work.result.clone().unwrap_or(Value::Null);
+    let resource = match (&record.work.result, task.operation) {
+        (Some(result), Operation::Install | Operation::Provision | Operation::Configure) => {
+            let r = &task.resource;
+            api.engine
+                .with_links_of(task.application, &r.service, r.id, result.clone())
+                .await?
+        }
+        (result, _) => result.clone().unwrap_or(Value::Null),
+    };
     let ok = if created {
         StatusCode::CREATED
     } else {
@@ -67,6 +75,10 @@ pub(crate) async fn outcome(
     };
     Ok(match task.operation {
         Operation::Unprovision => StatusCode::NO_CONTENT.into_response(),
+        Operation::Call => match &record.work.result {
+            Some(result) => (StatusCode::OK, Json(result)).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
         Operation::Configure => (StatusCode::OK, Json(resource)).into_response(),
         Operation::Provision => (ok, Json(resource)).into_response(),
         Operation::Install => {

@@ -26,7 +26,7 @@ fn forbidden(how: &str) -> ApiError {
 }
 
 /// The resource, when the caller is the instance that owns it.
-async fn owned(
+pub(super) async fn owned(
     api: &Api,
     id: uuid::Uuid,
     peer: Option<&Peer>,
@@ -62,7 +62,8 @@ pub(crate) async fn get(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let peer = peer.as_ref().map(|Extension(p)| p);
-    Ok(Json(owned(&api, id, peer, &headers).await?.body))
+    let row = owned(&api, id, peer, &headers).await?;
+    Ok(Json(api.engine.resource_json(row).await?))
 }
 
 pub(crate) async fn put(
@@ -73,7 +74,7 @@ pub(crate) async fn put(
     JsonBody(changes): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let peer = peer.as_ref().map(|Extension(p)| p);
-    owned(&api, id, peer, &headers).await?;
+    let row = owned(&api, id, peer, &headers).await?;
     let Value::Object(changes) = changes else {
         return Err(ApiError::bad_request(
             "The body must be a JSON object of properties",
@@ -83,5 +84,9 @@ pub(crate) async fn put(
     // have gone since it was checked above.
     let body = api.engine.update_resource(id, changes).await?;
     let body = body.ok_or_else(|| ApiError::not_found(format!("There is no resource {id}")))?;
-    Ok(Json(body))
+    let shown = api
+        .engine
+        .with_links_of(row.application_id, &row.service, id, body)
+        .await?;
+    Ok(Json(shown))
 }

@@ -75,6 +75,27 @@ impl From<OperationError> for ApiError {
                 body.details = Some(json!({"task": task, "href": format!("/api/v1/tasks/{task}")}));
                 Self(body)
             }
+            OperationError::Field {
+                kind,
+                name,
+                message,
+            } => {
+                let mut body = ErrorBody::new(400, "InvalidRequest", message);
+                body.details = Some(json!({ kind: name }));
+                Self(body)
+            }
+            OperationError::Conflict(message) => {
+                Self::new(StatusCode::CONFLICT, "Conflict", message)
+            }
+            OperationError::WrongVerb { message, .. } => {
+                Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message)
+            }
+            OperationError::Refused(body) => Self(body),
+            error @ OperationError::Unreachable(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "EndpointUnreachable",
+                error.to_string(),
+            ),
             OperationError::Store(error) => error.into(),
         }
     }

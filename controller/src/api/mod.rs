@@ -5,8 +5,10 @@
 
 mod answer;
 mod aps;
+mod calls;
 mod error;
 mod limits;
+mod links;
 mod operations;
 mod packages;
 mod tasks;
@@ -16,7 +18,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, delete, get, post};
 
 use crate::engine::Engine;
 use crate::tls::Authority;
@@ -47,8 +49,11 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
     Router::new()
         .route(
             "/api/v1/packages",
-            post(packages::import).layer(DefaultBodyLimit::max(MAX_PACKAGE)),
+            post(packages::import)
+                .layer(DefaultBodyLimit::max(MAX_PACKAGE))
+                .get(packages::list),
         )
+        .route("/api/v1/packages/{id}", get(packages::get))
         .route(
             "/api/v1/applications",
             post(operations::install).get(operations::applications),
@@ -64,12 +69,21 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
                 .put(operations::configure)
                 .delete(operations::unprovision),
         )
+        .route("/api/v1/resources/{id}/{*path}", any(calls::dispatch))
         .route("/api/v1/tasks", get(tasks::list))
         .route("/api/v1/tasks/{id}", get(tasks::get))
         .route("/api/v1/tasks/{id}/status", get(tasks::status))
         .route("/api/v1/tasks/{id}/result", get(tasks::result))
         .route("/api/v1/tasks/{id}/cancel", post(tasks::cancel))
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
+        .route(
+            "/aps/2/resources/{id}/{relation}",
+            get(links::aps_list).post(links::aps_link),
+        )
+        .route(
+            "/aps/2/resources/{id}/{relation}/{other}",
+            delete(links::aps_unlink),
+        )
         .merge(crate::ui::router())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)

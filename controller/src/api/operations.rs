@@ -28,7 +28,7 @@ const MAX_WAIT: Duration = Duration::from_secs(3600);
 
 /// How long a request waits for its operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wait {
+pub(super) enum Wait {
     /// Answer 202 at once.
     Async,
     /// Wait up to this long.
@@ -36,7 +36,11 @@ enum Wait {
 }
 
 impl Wait {
-    fn of(timeout: Option<i64>, headers: &HeaderMap, default: Duration) -> Result<Self, ApiError> {
+    pub(super) fn of(
+        timeout: Option<i64>,
+        headers: &HeaderMap,
+        default: Duration,
+    ) -> Result<Self, ApiError> {
         match timeout.or_else(|| prefer(headers)) {
             // The server's default (`--sync-timeout`) is capped like any other wait.
             None | Some(-1) => Ok(Self::For(default.min(MAX_WAIT))),
@@ -88,7 +92,12 @@ fn allowed_callback(api: &Api, url: Option<&String>) -> Result<(), ApiError> {
 
 /// Answers for a started task, waiting as the request asked (or answering 202 at once when
 /// as many requests wait as the controller allows: the task has started either way).
-async fn run(api: &Api, task: Task, wait: Wait, slot: &Slot) -> Result<Response, ApiError> {
+pub(super) async fn run(
+    api: &Api,
+    task: Task,
+    wait: Wait,
+    slot: &Slot,
+) -> Result<Response, ApiError> {
     let Wait::For(limit) = wait else {
         return Ok(accepted(&task));
     };
@@ -139,12 +148,10 @@ pub(crate) async fn install(
 }
 
 async fn application_json(api: &Api, app: ApplicationRow) -> Result<Value, ApiError> {
-    let root = api
-        .engine
-        .store()
-        .resource(app.root_id)
-        .await?
-        .map(|r| r.body);
+    let root = match api.engine.store().resource(app.root_id).await? {
+        Some(row) => Some(api.engine.resource_json(row).await?),
+        None => None,
+    };
     Ok(json!({"id": app.id, "package": app.package_id, "endpoint": app.endpoint, "root": root}))
 }
 
@@ -250,7 +257,7 @@ pub(crate) async fn unprovision(
 pub(crate) async fn resource(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
     let row = api.engine.store().resource(id).await?;
     let row = row.ok_or_else(|| ApiError::not_found(format!("There is no resource {id}")))?;
-    Ok(Json(row.body).into_response())
+    Ok(Json(api.engine.resource_json(row).await?).into_response())
 }
 
 pub(crate) async fn resources(
@@ -269,7 +276,10 @@ pub(crate) async fn resources(
         .store()
         .resources(application, params.get("type"))
         .await?;
-    let items: Vec<Value> = rows.into_iter().map(|r| r.body).collect();
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(api.engine.resource_json(row).await?);
+    }
     Ok(Json(json!({ "items": items })))
 }
 

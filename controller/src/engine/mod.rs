@@ -8,10 +8,14 @@
 //! short by a crash is simply repeated, which the APS protocol allows (operations are
 //! idempotent per resource).
 
+mod calls;
+mod links;
 mod operations;
 pub(crate) mod outcome;
+mod relations;
 mod resources;
 mod slots;
+mod validate;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -28,8 +32,8 @@ use uuid::Uuid;
 use crate::callback::{Callbacks, owed};
 use crate::endpoint::{Call, Endpoints};
 use crate::schedule::{Scheduler, TimeScale, backoff, later};
-use crate::store::{ApplicationRow, ResourceChange, ResourceRow, Store, StoreError};
-use crate::task::{JsonText, Operation, Record, State, Task};
+use crate::store::{ApplicationRow, LinkRow, ResourceChange, ResourceRow, Store, StoreError};
+use crate::task::{Operation, Record, State, Task};
 use crate::timestamp::Timestamp;
 use outcome::{Applied, Context, capped};
 use slots::{Slot, Slots};
@@ -135,15 +139,17 @@ impl Engine {
         Ok(count)
     }
 
-    /// Stores a new task (with its resource, and the new instance for an install) and runs it.
-    /// `expected` is the stored resource the new one was made from: when it has changed since,
-    /// nothing is stored and the answer is [`StoreError::Changed`].
+    /// Stores a new task (with its resource, the new instance for an install, and the links a
+    /// new resource is provisioned with) and runs it. `expected` is the stored resource the
+    /// new one was made from: when it has changed since, nothing is stored and the answer is
+    /// [`StoreError::Changed`]. A call has no resource to store.
     pub(crate) async fn begin(
         &self,
         record: Record,
         application: Option<&ApplicationRow>,
-        resource: &ResourceRow,
+        resource: Option<&ResourceRow>,
         expected: Option<&Value>,
+        links: &[LinkRow],
     ) -> Result<Task, StoreError> {
         let task = record.task.clone();
         let transaction = record.work.transaction_id;
@@ -153,7 +159,7 @@ impl Engine {
         let stored = {
             let work = slot.work.lock().await;
             self.store
-                .begin(&slot.record(&work), application, resource, expected)
+                .begin(&slot.record(&work), application, resource, expected, links)
                 .await
         };
         if let Err(error) = stored {
@@ -254,21 +260,36 @@ impl Engine {
             .await?;
         }
         let task = &record.task;
-        let stored = match &record.work.body {
-            Some(_) => None,
-            None => self.store.resource(task.resource.id).await?.map(|r| r.body),
+        let stored = match (&record.work.body, task.operation) {
+            (Some(_), _) | (None, Operation::Call) => None,
+            (None, _) => self.store.resource(task.resource.id).await?.map(|r| r.body),
         };
-        let (method, path) = match task.operation {
-            Operation::Install | Operation::Provision => {
-                (Method::POST, format!("/{}/", task.resource.service))
+        let (method, path, sent) = match (task.operation, &record.work.call) {
+            (Operation::Call, Some(call)) => {
+                let method = Method::from_bytes(call.method.as_bytes()).map_err(|_| {
+                    StoreError::Corrupt(format!("the call's verb `{}`", call.method))
+                })?;
+                (method, call.path.clone(), call.body.clone())
             }
-            Operation::Configure => (
+            (Operation::Call, None) => {
+                return Err(StoreError::Corrupt(
+                    "a call task without its request".into(),
+                ));
+            }
+            (Operation::Install | Operation::Provision, _) => (
+                Method::POST,
+                format!("/{}/", task.resource.service),
+                self.sent(&record).await?,
+            ),
+            (Operation::Configure, _) => (
                 Method::PUT,
                 format!("/{}/{}", task.resource.service, task.resource.id),
+                self.sent(&record).await?,
             ),
-            Operation::Unprovision => (
+            (Operation::Unprovision, _) => (
                 Method::DELETE,
                 format!("/{}/{}", task.resource.service, task.resource.id),
+                None,
             ),
         };
         let phase = if record.work.phase_async {
@@ -276,9 +297,8 @@ impl Engine {
         } else {
             Phase::Sync
         };
-        let sent = record.work.body.as_ref().map(JsonText::value);
         let call = Call {
-            body: sent.as_ref().filter(|_| method != Method::DELETE),
+            body: sent.as_ref(),
             method,
             base: &record.work.endpoint,
             path,

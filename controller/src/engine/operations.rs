@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::Engine;
 use super::outcome::{stamp, transitional};
+use super::{Engine, validate};
 use crate::package::{PackageInfo, PackageModel};
 use crate::store::{ApplicationRow, ResourceRow, StoreError};
 use crate::task::{JsonText, Operation, Record, State, Task, TaskResource, Work};
@@ -29,9 +29,41 @@ pub(crate) enum OperationError {
     /// Another task is working on the resource.
     #[error("task {0} is still working on this resource")]
     Busy(Uuid),
+    /// A value of the request (a property, a parameter, a relation) is not acceptable.
+    #[error("{message}")]
+    Field {
+        /// `property`, `parameter` or `relation`.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        message: String,
+    },
+    /// The request conflicts with what is stored (a single relation already linked).
+    #[error("{0}")]
+    Conflict(String),
+    /// The path is declared, but not for this verb; `allow` lists the verbs that are.
+    #[error("{message}")]
+    WrongVerb { message: String, allow: String },
+    /// The endpoint refused (its error, with a 4xx kept and anything else made 502).
+    #[error("{}", .0.message)]
+    Refused(aps_protocol::ErrorBody),
+    /// The endpoint could not be reached.
+    #[error("The endpoint could not be reached: {0}")]
+    Unreachable(String),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl OperationError {
+    /// A value of the request that is not acceptable.
+    pub(crate) fn field(kind: &'static str, name: &str, message: impl Into<String>) -> Self {
+        Self::Field {
+            kind,
+            name: name.to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 impl From<StoreError> for OperationError {
@@ -88,14 +120,14 @@ impl Engine {
         Ok((app, package))
     }
 
-    async fn stored_resource(&self, id: Uuid) -> Result<ResourceRow, OperationError> {
+    pub(super) async fn stored_resource(&self, id: Uuid) -> Result<ResourceRow, OperationError> {
         self.store
             .resource(id)
             .await?
             .ok_or_else(|| OperationError::NotFound(format!("There is no resource {id}")))
     }
 
-    fn new_record(
+    pub(super) fn new_record(
         &self,
         operation: Operation,
         app: &ApplicationRow,
@@ -105,7 +137,11 @@ impl Engine {
     ) -> Record {
         let id = Uuid::new_v4();
         let now = Timestamp::now();
-        let body = (operation != Operation::Unprovision).then(|| JsonText::new(&resource.body));
+        let sends_resource = matches!(
+            operation,
+            Operation::Install | Operation::Provision | Operation::Configure
+        );
+        let body = sends_resource.then(|| JsonText::new(&resource.body));
         Record {
             task: Task {
                 id,
@@ -141,6 +177,7 @@ impl Engine {
                 deadline: now.plus(self.config.task_deadline),
                 callback_url,
                 result: None,
+                call: None,
             },
         }
     }
@@ -183,7 +220,9 @@ impl Engine {
         let settings = properties(settings, "settings")?;
         let resource = self.new_resource(&app, &package, &root, app.root_id, settings)?;
         let record = self.new_record(Operation::Install, &app, &package, &resource, callback_url);
-        Ok(self.begin(record, Some(&app), &resource, None).await?)
+        Ok(self
+            .begin(record, Some(&app), Some(&resource), None, &[])
+            .await?)
     }
 
     fn new_resource(
@@ -236,10 +275,18 @@ impl Engine {
             .map(str::to_owned)
             .ok_or_else(|| OperationError::Invalid("resource.aps.type is required".into()))?;
         let (app, package) = self.instance(application).await?;
-        let properties = properties(resource, "resource")?;
-        let row = self.new_resource(&app, &package, &type_id, Uuid::new_v4(), properties)?;
+        let mut properties = properties(resource, "resource")?;
+        // The links come out of the properties first; the rest is checked against the schema.
+        let shell = self.new_resource(&app, &package, &type_id, Uuid::new_v4(), Map::new())?;
+        let links = self
+            .initial_links(&app, &package, &shell, &mut properties)
+            .await?;
+        if let Some(schema) = package.schema(&shell.service) {
+            validate::properties(schema, &properties, true)?;
+        }
+        let row = self.new_resource(&app, &package, &type_id, shell.id, properties)?;
         let record = self.new_record(Operation::Provision, &app, &package, &row, callback_url);
-        Ok(self.begin(record, None, &row, None).await?)
+        Ok(self.begin(record, None, Some(&row), None, &links).await?)
     }
 
     /// Changes a resource's properties.
@@ -250,7 +297,15 @@ impl Engine {
         callback_url: Option<String>,
     ) -> Result<Task, OperationError> {
         let callback_url = callback(callback_url)?;
-        let changes = properties(changes, "resource")?;
+        let mut changes = properties(changes, "resource")?;
+        let row = self.stored_resource(id).await?;
+        let (_, package) = self.instance(row.application_id).await?;
+        if let Some(schema) = package.schema(&row.service) {
+            // Links change through their own requests; the members a client read with the
+            // resource and sends back are not properties.
+            changes.retain(|name, _| !schema.relations.contains_key(name));
+            validate::properties(schema, &changes, false)?;
+        }
         self.change_stored(id, Operation::Configure, callback_url, |body| {
             if let Value::Object(body) = body {
                 body.extend(changes.clone());
@@ -290,7 +345,7 @@ impl Engine {
             stamp(&mut row.body, &transitional(operation));
             let callback_url = callback_url.clone();
             let record = self.new_record(operation, &app, &package, &row, callback_url);
-            match self.begin(record, None, &row, Some(&read)).await {
+            match self.begin(record, None, Some(&row), Some(&read), &[]).await {
                 Err(StoreError::Changed(_)) => continue,
                 started => return Ok(started?),
             }

@@ -30,6 +30,8 @@ pub(crate) fn transitional(operation: Operation) -> Status {
         Operation::Install | Operation::Provision => Status::Provisioning,
         Operation::Configure => Status::Configuring,
         Operation::Unprovision => Status::Unprovisioning,
+        // A call leaves its resource as it is; nothing stamps this.
+        Operation::Call => Status::Ready,
     }
 }
 
@@ -170,6 +172,10 @@ pub(crate) fn apply(
             record.work.phase_async = true;
             record.task.retry_after = Some(reply.retry.secs());
             let delay = capped(record, context.scale.apply(reply.retry.duration()));
+            if operation == Operation::Call {
+                // A call's 202 says nothing about the resource; the same request comes again.
+                return wait(record, delay, ResourceChange::Keep);
+            }
             let returned = returned(&reply, base.as_ref());
             if let Some(note) = returned.note {
                 tracing::warn!("the endpoint answered 202, but {note}");
@@ -190,6 +196,9 @@ pub(crate) fn apply(
             let change = if operation == Operation::Unprovision {
                 record.work.result = None;
                 ResourceChange::Delete(record.task.resource.id)
+            } else if operation == Operation::Call {
+                record.work.result = super::calls::result(&reply.body);
+                ResourceChange::Keep
             } else {
                 let returned = returned(&reply, base.as_ref());
                 note = returned.note;
@@ -258,7 +267,7 @@ fn wait(record: &mut Record, delay: Duration, resource: ResourceChange) -> Appli
 }
 
 /// The endpoint's error body, or one made from what it sent; `code` is always the HTTP status.
-fn endpoint_error(status: u16, body: &[u8]) -> ErrorBody {
+pub(super) fn endpoint_error(status: u16, body: &[u8]) -> ErrorBody {
     ErrorBody::from_peer(status, body).unwrap_or_else(|| {
         let text = String::from_utf8_lossy(body);
         let text: String = text.trim().chars().take(500).collect();

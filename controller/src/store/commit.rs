@@ -24,7 +24,7 @@ use sqlx::{Acquire, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::stats::Counters;
-use super::tasks::UNFINISHED;
+use super::tasks::HOLDING;
 use super::{StoreError, uuid};
 
 /// The most changes one transaction carries.
@@ -71,17 +71,31 @@ pub(super) struct TaskText {
     pub record: String,
 }
 
+/// A link row (one direction), rendered for SQL.
+#[derive(Debug)]
+pub(super) struct LinkText {
+    pub resource_id: String,
+    pub relation: String,
+    pub target_id: String,
+}
+
 /// One task change, with what it brings.
 #[derive(Debug)]
 pub(super) enum Change {
     /// A new task (with its resource, and the new instance of an install), unless the resource
-    /// has an unfinished task.
+    /// has an unfinished task and the new one holds it too.
     Begin {
         task: TaskText,
+        /// The resource the task is about.
+        resource_id: String,
+        /// Whether the task holds its resource (a call does not, and writes no resource).
+        exclusive: bool,
         application: Option<ApplicationText>,
-        resource: ResourceText,
+        resource: Option<ResourceText>,
         /// The stored body the new resource was made from, which must still be the stored one.
         expected: Option<Value>,
+        /// The links a new resource is provisioned with.
+        links: Vec<LinkText>,
     },
     /// A task's new state, with its resource change and the callback it owes.
     Save {
@@ -184,17 +198,20 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
     match change {
         Change::Begin {
             task,
+            resource_id,
+            exclusive,
             application,
             resource,
             expected,
+            links,
         } => {
             let busy: Option<(String,)> = sqlx::query_as(&format!(
-                "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
+                "SELECT id FROM tasks WHERE resource_id = ? AND {HOLDING} LIMIT 1"
             ))
-            .bind(&resource.id)
+            .bind(resource_id)
             .fetch_optional(&mut *db)
             .await?;
-            if let Some((id,)) = busy {
+            if let (true, Some((id,))) = (*exclusive, busy) {
                 return Err(StoreError::Busy(uuid(&id)?));
             }
             if let Some(expected) = expected {
@@ -202,14 +219,14 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 // is not overwritten; the caller reads again.
                 let stored: Option<(String,)> =
                     sqlx::query_as("SELECT body FROM resources WHERE id = ?")
-                        .bind(&resource.id)
+                        .bind(resource_id)
                         .fetch_optional(&mut *db)
                         .await?;
                 let same = stored.is_some_and(|(text,)| {
                     serde_json::from_str::<Value>(&text).is_ok_and(|v| v == *expected)
                 });
                 if !same {
-                    return Err(StoreError::Changed(uuid(&resource.id)?));
+                    return Err(StoreError::Changed(uuid(resource_id)?));
                 }
             }
             if let Some(app) = application {
@@ -226,14 +243,22 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 .execute(&mut *db)
                 .await?;
             }
-            put_resource(db, resource).await?;
-            sqlx::query("INSERT INTO tasks (id, resource_id, state, record) VALUES (?, ?, ?, ?)")
-                .bind(&task.id)
-                .bind(&resource.id)
-                .bind(task.state)
-                .bind(&task.record)
-                .execute(&mut *db)
-                .await?;
+            if let Some(resource) = resource {
+                put_resource(db, resource).await?;
+            }
+            for link in links {
+                super::links::insert(db, link).await?;
+            }
+            sqlx::query(
+                "INSERT INTO tasks (id, resource_id, state, record, exclusive) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&task.id)
+            .bind(resource_id)
+            .bind(task.state)
+            .bind(&task.record)
+            .bind(exclusive)
+            .execute(&mut *db)
+            .await?;
         }
         Change::Save {
             task,
@@ -254,6 +279,8 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                         .bind(id)
                         .execute(&mut *db)
                         .await?;
+                    // A resource that is gone is linked to nothing, in either direction.
+                    super::links::remove_all(db, id).await?;
                 }
             }
             if let Some(callback) = callback {

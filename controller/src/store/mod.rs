@@ -13,6 +13,8 @@
 //! `SQLITE_BUSY` when a read inside a transaction turns into a write. Reads use their own pool.
 
 mod commit;
+mod links;
+mod packages;
 mod paused;
 mod stats;
 mod tasks;
@@ -21,7 +23,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aps_protocol::{AppMeta, TypeSchema};
 use serde_json::Value;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -33,6 +34,7 @@ use crate::timestamp::Timestamp;
 use paused::Hold;
 pub(crate) use paused::PausedClock;
 
+pub(crate) use links::{LinkRow, Linked};
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
 
@@ -91,6 +93,9 @@ pub(crate) struct Store {
     committer: commit::Committer,
     counters: Arc<stats::Counters>,
     paused: PausedClock,
+    /// The packages read so far: a package never changes once imported, and the engine reads
+    /// its schemas at every step (to send a resource with its links).
+    models: packages::Models,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -130,6 +135,7 @@ impl Store {
             reader,
             counters,
             paused: PausedClock::default(),
+            models: packages::Models::default(),
         })
     }
 
@@ -196,18 +202,22 @@ impl Store {
 
     /// A package by id.
     pub(crate) async fn package(&self, id: Uuid) -> Result<Option<PackageModel>, StoreError> {
+        if let Some(model) = self.models.get(id) {
+            return Ok(Some(model));
+        }
         let _held = self.hold();
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT meta_xml, schemas FROM packages WHERE id = ?")
                 .bind(id.to_string())
                 .fetch_optional(self.reader())
                 .await?;
-        let Some((xml, schemas)) = row else {
-            return Ok(None);
-        };
-        let meta = AppMeta::parse(&xml).map_err(corrupt)?;
-        let schemas: Vec<(String, TypeSchema)> = serde_json::from_str(&schemas).map_err(corrupt)?;
-        Ok(Some(PackageModel { meta, schemas }))
+        let model = row
+            .map(|(xml, schemas)| packages::model_of(&xml, &schemas))
+            .transpose()?;
+        if let Some(model) = &model {
+            self.models.keep(id, model);
+        }
+        Ok(model)
     }
 
     /// An application instance by id.
@@ -299,7 +309,7 @@ impl Store {
         };
         let running: Option<(String,)> = sqlx::query_as(&format!(
             "SELECT id FROM tasks WHERE resource_id = ? AND {} LIMIT 1",
-            tasks::UNFINISHED
+            tasks::HOLDING
         ))
         .bind(&id)
         .fetch_optional(&mut *tx)

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
+use super::links::LinkRow;
 use super::{ApplicationRow, ResourceRow, Store, StoreError, corrupt, uuid};
 use crate::task::{Record, State, Task};
 use crate::timestamp::Timestamp;
@@ -47,6 +48,8 @@ pub(crate) struct TaskFilter {
 
 /// The condition of a task that has not ended.
 pub(super) const UNFINISHED: &str = "state IN ('queued', 'running')";
+/// The condition of a task that has not ended and holds its resource (not a call).
+pub(super) const HOLDING: &str = "state IN ('queued', 'running') AND exclusive = 1";
 
 fn record_of(text: &str) -> Result<Record, StoreError> {
     serde_json::from_str(text).map_err(corrupt)
@@ -54,15 +57,17 @@ fn record_of(text: &str) -> Result<Record, StoreError> {
 
 impl Store {
     /// Starts an operation: stores its new task and resource (and, for an install, the new
-    /// application instance), unless another task is still working on that resource
-    /// ([`StoreError::Busy`]) or the resource is no longer `expected`, the body the new one was
-    /// made from ([`StoreError::Changed`]).
+    /// application instance, and a new resource's links), unless another task is still working
+    /// on that resource ([`StoreError::Busy`]) or the resource is no longer `expected`, the body
+    /// the new one was made from ([`StoreError::Changed`]). A call (`resource` is `None`) only
+    /// stores its task, beside any other task.
     pub(crate) async fn begin(
         &self,
         record: &Record,
         application: Option<&ApplicationRow>,
-        resource: &ResourceRow,
+        resource: Option<&ResourceRow>,
         expected: Option<&Value>,
+        links: &[LinkRow],
     ) -> Result<(), StoreError> {
         let _held = self.hold();
         let application = application.map(|app| ApplicationText {
@@ -75,9 +80,12 @@ impl Store {
         });
         let change = Change::Begin {
             task: task_text(record)?,
+            resource_id: record.task.resource.id.to_string(),
+            exclusive: record.task.operation.is_exclusive(),
             application,
-            resource: resource_text(resource),
+            resource: resource.map(resource_text),
             expected: expected.cloned(),
+            links: links.iter().map(LinkRow::text).collect(),
         };
         self.committer.commit(change).await
     }
@@ -112,14 +120,14 @@ impl Store {
         self.committer.commit(change).await
     }
 
-    /// The unfinished task of a resource, if it has one.
+    /// The unfinished task that holds a resource, if it has one (calls do not hold it).
     pub(crate) async fn unfinished_task_of(
         &self,
         resource: Uuid,
     ) -> Result<Option<Uuid>, StoreError> {
         let _held = self.hold();
         let row: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT id FROM tasks WHERE resource_id = ? AND {UNFINISHED} LIMIT 1"
+            "SELECT id FROM tasks WHERE resource_id = ? AND {HOLDING} LIMIT 1"
         ))
         .bind(resource.to_string())
         .fetch_optional(self.reader())

@@ -46,13 +46,25 @@ fn to_task(task: &Task) -> Response {
 }
 
 /// The form again, with the controller's refusal: a failure of the store or a vanished
-/// instance is an error page, anything else (a conflict, an invalid request) shows on the form.
+/// instance is an error page, a property refused shows beside its field, anything else (a
+/// conflict, an invalid request) on the form.
 fn refused(mut page: FormPage, error: OperationError) -> Result<Response, UiError> {
     let status = match &error {
         OperationError::NotFound(_) | OperationError::Store(_) => return Err(error.into()),
         OperationError::Busy(_) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
+    if let OperationError::Field {
+        kind: "property",
+        name,
+        message,
+    } = &error
+    {
+        if let Some(field) = page.fields.iter_mut().find(|f| f.name == *name) {
+            field.error = Some(message.clone());
+            return page.answer(status);
+        }
+    }
     page.error = Some(error.to_string());
     page.answer(status)
 }
@@ -201,6 +213,31 @@ pub(super) async fn unprovision(
 ) -> Result<Response, UiError> {
     let resource = id(&resource_id, "resource")?;
     let task = api.engine.unprovision(resource, None).await?;
+    Ok(to_task(&task))
+}
+
+/// `POST /ui/resources/{id}/call/{operation}`: calls an operation that takes no parameters
+/// (the resource page's buttons); on to the call's task.
+pub(super) async fn call(
+    State(api): State<Api>,
+    Path((resource_id, operation)): Path<(String, String)>,
+    _form: Form,
+) -> Result<Response, UiError> {
+    let resource = super::pages::stored(&api, &resource_id).await?;
+    let (_, package) = api.engine.instance(resource.application_id).await?;
+    let declared = package
+        .schema(&resource.service)
+        .and_then(|s| s.operations.get(&operation))
+        .filter(|op| op.parameters.is_empty())
+        .ok_or_else(|| {
+            UiError::NotFound(format!(
+                "The type has no operation `{operation}` to call without parameters"
+            ))
+        })?;
+    let task = api
+        .engine
+        .call(resource.id, &declared.verb, &declared.path, &[], None)
+        .await?;
     Ok(to_task(&task))
 }
 

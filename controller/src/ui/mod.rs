@@ -43,6 +43,7 @@ pub(crate) fn router() -> Router<Api> {
             get(actions::edit_form).post(actions::configure),
         )
         .route("/ui/resources/{id}/unprovision", post(actions::unprovision))
+        .route("/ui/resources/{id}/call/{operation}", post(actions::call))
         .route("/ui/tasks", get(tasks::list))
         .route("/ui/tasks/{id}", get(tasks::page))
         .route("/ui/tasks/{id}/cancel", post(actions::cancel))

@@ -113,6 +113,21 @@ struct PropertyRow {
     description: String,
 }
 
+/// A declared relation and what it links to.
+struct RelationRow {
+    name: String,
+    collection: bool,
+    linked: Vec<Uuid>,
+}
+
+/// A declared operation; `button` when it takes no parameters, so the page can call it.
+struct OperationRow {
+    name: String,
+    verb: String,
+    path: String,
+    button: bool,
+}
+
 #[derive(Template)]
 #[template(path = "resource.html")]
 struct Resource {
@@ -124,6 +139,8 @@ struct Resource {
     app_name: String,
     root: bool,
     properties: Vec<PropertyRow>,
+    relations: Vec<RelationRow>,
+    operations: Vec<OperationRow>,
     tasks: Vec<TaskView>,
     csrf: String,
 }
@@ -153,10 +170,11 @@ pub(super) async fn resource(
             .and_then(|p| p.description.clone())
             .unwrap_or_default()
     };
+    let is_relation = |name: &str| schema.is_some_and(|s| s.relations.contains_key(name));
     let properties = match &row.body {
         Value::Object(members) => members
             .iter()
-            .filter(|(name, _)| *name != "aps")
+            .filter(|(name, _)| *name != "aps" && !is_relation(name))
             .map(|(name, value)| PropertyRow {
                 name: name.clone(),
                 value: text(value),
@@ -172,6 +190,30 @@ pub(super) async fn resource(
         limit: RESOURCE_TASKS,
     };
     let tasks = api.engine.store().tasks(&filter).await?;
+    let links = api.engine.store().links_of(row.id).await?;
+    let relations = schema
+        .iter()
+        .flat_map(|s| &s.relations)
+        .map(|(name, decl)| RelationRow {
+            name: name.clone(),
+            collection: decl.collection,
+            linked: links
+                .iter()
+                .filter(|(relation, _)| relation == name)
+                .map(|(_, target)| *target)
+                .collect(),
+        })
+        .collect();
+    let operations = schema
+        .iter()
+        .flat_map(|s| &s.operations)
+        .map(|(name, op)| OperationRow {
+            name: name.clone(),
+            verb: op.verb.to_string(),
+            path: op.path.clone(),
+            button: op.parameters.is_empty(),
+        })
+        .collect();
     render(&Resource {
         id: row.id,
         status: status(&row.body),
@@ -181,6 +223,8 @@ pub(super) async fn resource(
         application: app.id,
         app_name: package.meta.name.clone(),
         properties,
+        relations,
+        operations,
         tasks: tasks.iter().map(|(_, t)| TaskView::from(t)).collect(),
         csrf: token.value(),
     })

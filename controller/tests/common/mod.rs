@@ -353,3 +353,40 @@ pub async fn running_with(
         .unwrap();
     (c, running)
 }
+
+/// A test controller on the scripted endpoint with its linked package (relations and
+/// operations), at time scale 1000.
+pub async fn linked() -> (TestController, Scripted) {
+    linked_with(Controller::builder().time_scale(1000.0)).await
+}
+
+/// [`linked`] on a controller made by `builder`.
+pub async fn linked_with(builder: aps_controller::ControllerBuilder) -> (TestController, Scripted) {
+    let endpoint = Scripted::default();
+    let c = TestController::start_with(endpoint.router(), Scripted::linked_model(), builder)
+        .await
+        .unwrap();
+    (c, endpoint)
+}
+
+/// Provisions a resource of `service` with `properties` (and links), waiting for it: answers
+/// the status and the body.
+pub async fn make(c: &TestController, service: &str, properties: Value) -> (u16, Value) {
+    let mut resource = properties;
+    resource["aps"] = json!({"type": service});
+    let body = json!({"application": c.application(), "resource": resource});
+    let (status, _, body) = http(c, Method::POST, "/api/v1/resources", Some(body), &[]).await;
+    (status, body)
+}
+
+/// Provisions a resource that must be made; answers its id.
+pub async fn made(c: &TestController, service: &str, properties: Value) -> String {
+    let (status, body) = make(c, service, properties).await;
+    assert_eq!(status, 201, "{body}");
+    body["aps"]["id"].as_str().unwrap().to_owned()
+}
+
+/// `{"aps": {"id": id}}`.
+pub fn link_to(id: &str) -> Value {
+    json!({"aps": {"id": id}})
+}

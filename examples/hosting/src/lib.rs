@@ -28,9 +28,46 @@ pub fn app() -> aps::App {
     let app = aps::app!()
         .id("http://example.com/hosting")
         .vendor("APS samples");
+    #[cfg(feature = "dev")]
+    let app = app.dev_walkthrough(walkthrough());
     if cfg!(feature = "v2") {
         app.version("0.2", env!("CARGO_PKG_VERSION_PATCH"))
     } else {
         app
     }
+}
+
+/// What `dev` shows: a website, a domain linked to it, a restart (202, then done at the
+/// recheck) and a week of statistics.
+#[cfg(feature = "dev")]
+fn walkthrough() -> Vec<aps::DevStep> {
+    use aps::DevStep::{Call, Link, Provision};
+    use serde_json::json;
+    vec![
+        Provision {
+            service: "websites".into(),
+            properties: json!({"name": "shop"}),
+        },
+        Provision {
+            service: "domains".into(),
+            properties: json!({"fqdn": "shop.example"}),
+        },
+        Link {
+            resource: 0,
+            relation: "domains".into(),
+            other: 1,
+        },
+        Call {
+            resource: 0,
+            operation: "restart".into(),
+            query: Vec::new(),
+            body: None,
+        },
+        Call {
+            resource: 0,
+            operation: "stats".into(),
+            query: vec![("days".into(), "7".into())],
+            body: None,
+        },
+    ]
 }

@@ -1,4 +1,5 @@
-//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`.
+//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`,
+//! and those about one resource (`call`, `link`, `unlink`, `links`, in [`crate::resources`]).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -57,6 +58,8 @@ enum Command {
         #[arg(long, allow_negative_numbers = true)]
         timeout: Option<i64>,
     },
+    #[command(flatten)]
+    Resource(crate::resources::ResourceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,7 +79,7 @@ enum TaskAction {
 }
 
 #[derive(Debug, Args)]
-struct Target {
+pub(crate) struct Target {
     /// The controller.
     #[arg(
         long,
@@ -90,7 +93,7 @@ struct Target {
 }
 
 impl Target {
-    fn client(&self) -> anyhow::Result<Client> {
+    pub(crate) fn client(&self) -> anyhow::Result<Client> {
         Ok(match &self.ca {
             Some(path) => {
                 let pem = std::fs::read_to_string(path)
@@ -193,6 +196,7 @@ fn duration(text: &str) -> Result<Duration, String> {
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(serve) => self::serve(serve).await,
+        Command::Resource(command) => crate::resources::run(command).await,
         Command::Tasks {
             target,
             state,

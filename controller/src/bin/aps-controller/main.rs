@@ -1,6 +1,7 @@
 //! `aps-controller`: serve the controller, or talk to a running one.
 
 mod commands;
+mod resources;
 
 use std::process::ExitCode;
 

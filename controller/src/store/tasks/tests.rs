@@ -68,11 +68,11 @@ async fn state_survives_reopening_the_file_and_one_task_per_resource() {
     let resource = resource(&app);
     let first = record(resource.id, app.id);
     store
-        .begin(&first, Some(&app), &resource, None)
+        .begin(&first, Some(&app), Some(&resource), None, &[])
         .await
         .unwrap();
     let second = record(resource.id, app.id);
-    match store.begin(&second, None, &resource, None).await {
+    match store.begin(&second, None, Some(&resource), None, &[]).await {
         Err(StoreError::Busy(task)) => assert_eq!(task, first.task.id),
         other => panic!("expected Busy, got {other:?}"),
     }
@@ -112,7 +112,10 @@ async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
     let (url, store, app) = fixture(&dir).await;
     let taken = resource(&app);
     let first = record(taken.id, app.id);
-    store.begin(&first, Some(&app), &taken, None).await.unwrap();
+    store
+        .begin(&first, Some(&app), Some(&taken), None, &[])
+        .await
+        .unwrap();
     let starts: Vec<_> = (0..40)
         .map(|i| {
             let (store, app) = (store.clone(), app.clone());
@@ -123,7 +126,7 @@ async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
             };
             tokio::spawn(async move {
                 let mut task = record(row.id, app.id);
-                store.begin(&task, None, &row, None).await?;
+                store.begin(&task, None, Some(&row), None, &[]).await?;
                 task.task.state = State::Running;
                 task.touch();
                 store.save(&task, &ResourceChange::Keep, None).await
@@ -158,7 +161,10 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
     let (_, store, app) = fixture(&dir).await;
     let row = resource(&app);
     let first = record(row.id, app.id);
-    store.begin(&first, Some(&app), &row, None).await.unwrap();
+    store
+        .begin(&first, Some(&app), Some(&row), None, &[])
+        .await
+        .unwrap();
     let mut ended = first.clone();
     ended.finish(State::Success, None, None);
     store
@@ -177,7 +183,10 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
         .unwrap();
     assert_eq!(changed, Some(json!({"aps": {}, "size": 3})));
     let configure = record(row.id, app.id);
-    match store.begin(&configure, None, &row, Some(&read)).await {
+    match store
+        .begin(&configure, None, Some(&row), Some(&read), &[])
+        .await
+    {
         Err(StoreError::Changed(id)) => assert_eq!(id, row.id),
         other => panic!("expected Changed, got {other:?}"),
     }
@@ -189,7 +198,7 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
     // Read again, it starts, and the change goes with the task's record.
     let read = changed.unwrap();
     store
-        .begin(&configure, None, &row, Some(&read))
+        .begin(&configure, None, Some(&row), Some(&read), &[])
         .await
         .unwrap();
     let running = Some(configure.task.id);
