@@ -61,7 +61,17 @@ async fn bad_input_is_answered_in_the_aps_shape() {
             format!("/api/v1/tasks/{}", uuid::Uuid::new_v4()),
             404,
         ),
-        (Method::GET, "/api/v1/tasks/not-a-uuid".to_owned(), 404),
+        (Method::GET, "/api/v1/tasks/not-a-uuid".to_owned(), 400),
+        (
+            Method::GET,
+            "/api/v1/resources/..%2f..%2fetc".to_owned(),
+            400,
+        ),
+        (
+            Method::GET,
+            "/aps/2/resources/..%2f..%2fetc".to_owned(),
+            400,
+        ),
         (
             Method::POST,
             format!("/api/v1/tasks/{}/cancel", uuid::Uuid::new_v4()),

@@ -86,6 +86,8 @@ mod dev;
 #[cfg(feature = "server")]
 mod headers;
 #[cfg(feature = "server")]
+mod ids;
+#[cfg(feature = "server")]
 mod limits;
 #[cfg(feature = "server")]
 mod router;

@@ -115,6 +115,7 @@ async fn handle(
     body: Body,
 ) -> Result<Response> {
     let service = find(shared, service)?;
+    let id = id.map(crate::ids::path).transpose()?;
     let aps = ApsHeaders::read(&request.headers, &shared.urls)?;
     let instance_id = aps.instance_id;
     let peer = request.extensions.get::<PeerCertificate>();
@@ -153,6 +154,9 @@ async fn handle(
         (Err(_), _, Some(id)) => (ctx.controller().fetch(id).await?, Origin::Controller),
         (Err(_), _, None) => return Err(Error::bad_request("the operation needs a resource id")),
     };
+    if origin == Origin::Request {
+        crate::ids::body(&resource)?;
+    }
     let (outcome, resource) = service.handler.call(op, &resource, origin, &ctx).await?;
     if op == Operation::Unprovision && service.root && outcome.is_done() {
         shared.instances.forget(instance_id)?;

@@ -53,7 +53,10 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
             "/api/v1/applications",
             post(operations::install).get(operations::applications),
         )
-        .route("/api/v1/applications/{id}", get(operations::application))
+        .route(
+            "/api/v1/applications/{id}",
+            get(operations::application).delete(operations::uninstall),
+        )
         .route(
             "/api/v1/resources",
             post(operations::provision).get(operations::resources),

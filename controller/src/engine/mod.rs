@@ -12,6 +12,7 @@ mod operations;
 pub(crate) mod outcome;
 mod resources;
 mod slots;
+mod urls;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -258,18 +259,13 @@ impl Engine {
             Some(_) => None,
             None => self.store.resource(task.resource.id).await?.map(|r| r.body),
         };
+        let service = task.resource.service.clone();
         let (method, path) = match task.operation {
             Operation::Install | Operation::Provision => {
-                (Method::POST, format!("/{}/", task.resource.service))
+                (Method::POST, vec![service, String::new()])
             }
-            Operation::Configure => (
-                Method::PUT,
-                format!("/{}/{}", task.resource.service, task.resource.id),
-            ),
-            Operation::Unprovision => (
-                Method::DELETE,
-                format!("/{}/{}", task.resource.service, task.resource.id),
-            ),
+            Operation::Configure => (Method::PUT, vec![service, task.resource.id.to_string()]),
+            Operation::Unprovision => (Method::DELETE, vec![service, task.resource.id.to_string()]),
         };
         let phase = if record.work.phase_async {
             Phase::Async

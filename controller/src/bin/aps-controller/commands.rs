@@ -1,4 +1,5 @@
-//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`.
+//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`,
+//! `application uninstall`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -53,6 +54,25 @@ enum Command {
         /// A property, as `key=value` (value read as JSON when it is JSON, else as text).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// 0 answers at once; -1 waits the server's default; N waits up to N seconds.
+        #[arg(long, allow_negative_numbers = true)]
+        timeout: Option<i64>,
+    },
+    /// Acts on an application instance.
+    Application {
+        #[command(subcommand)]
+        action: ApplicationAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApplicationAction {
+    /// Uninstalls an instance: unprovisions its root resource on the endpoint, then forgets it.
+    Uninstall {
+        #[command(flatten)]
+        target: Target,
+        /// The application instance.
+        id: Uuid,
         /// 0 answers at once; -1 waits the server's default; N waits up to N seconds.
         #[arg(long, allow_negative_numbers = true)]
         timeout: Option<i64>,
@@ -244,14 +264,39 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .client()?
                 .send(Method::POST, "/api/v1/resources", Some(&body))
                 .await?;
-            println!("{}", serde_json::to_string_pretty(&answer.body)?);
-            Ok(if (200..300).contains(&answer.status) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            print_answer(&answer)
+        }
+        Command::Application {
+            action:
+                ApplicationAction::Uninstall {
+                    target,
+                    id,
+                    timeout,
+                },
+        } => {
+            let body = timeout.map(|timeout| json!({ "timeout": timeout }));
+            let path = format!("/api/v1/applications/{id}");
+            let answer = target
+                .client()?
+                .send(Method::DELETE, &path, body.as_ref())
+                .await?;
+            if answer.status == 204 {
+                println!("Application instance {id} uninstalled");
+                return Ok(ExitCode::SUCCESS);
+            }
+            print_answer(&answer)
         }
     }
+}
+
+/// Prints an answer's JSON; succeeds on a 2xx.
+fn print_answer(answer: &aps_controller::Answer) -> anyhow::Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(&answer.body)?);
+    Ok(if (200..300).contains(&answer.status) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn exit_for(task: &Task) -> ExitCode {

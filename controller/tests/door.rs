@@ -1,0 +1,164 @@
+//! What the client API checks at the door (issue #17): callback and endpoint URLs, ids, the
+//! root resource (removed only by uninstalling), and `type` filters by service id.
+
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+mod common;
+
+use common::{THING, get, http, provision, scripted, thing, upload};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn refused(
+    c: &aps_controller::testkit::TestController,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let (status, _, answer) = http(c, method, path, Some(body), &[]).await;
+    assert_eq!(status, 400, "{path}: {answer}");
+    assert_eq!(answer["code"], 400);
+    answer
+}
+
+#[tokio::test]
+async fn callback_urls_are_checked_and_never_echoed() {
+    let (c, _) = scripted().await;
+    let huge = format!("http://127.0.0.1:9/{}", "a".repeat(900 * 1024));
+    let too_long = format!("http://127.0.0.1:9/{}", "a".repeat(2048));
+    for url in [
+        huge.as_str(),
+        too_long.as_str(),
+        "ftp://127.0.0.1/x",
+        "http://",
+        "x",
+    ] {
+        let body = json!({"application": c.application(), "resource": thing(&[]),
+                          "callbackURL": url, "timeout": 0});
+        let answer = refused(&c, Method::POST, "/api/v1/resources", body).await;
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains("callbackURL"), "{answer}");
+        assert!(message.len() < 200, "the URL is not echoed: {message}");
+    }
+    let (status, _, _) = provision(&c, &[], json!({"callbackURL": "http://127.0.0.1:9/cb"})).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn endpoint_urls_with_a_query_fragment_or_user_are_refused_at_install() {
+    let (c, _) = scripted().await;
+    let package = upload(&c.controller().url()).await["id"].clone();
+    for endpoint in [
+        "http://127.0.0.1:19999/anything?x=1",
+        "http://127.0.0.1:19999/anything#x",
+        "http://user:secret@127.0.0.1:19999/anything",
+        "mailto:ops@example.com",
+    ] {
+        let body = json!({"package": package, "endpoint": endpoint, "timeout": 0});
+        let answer = refused(&c, Method::POST, "/api/v1/applications", body).await;
+        assert!(
+            !answer["message"].as_str().unwrap().contains("secret"),
+            "{answer}"
+        );
+    }
+    let (_, _, apps) = get(&c, "/api/v1/applications").await;
+    assert_eq!(apps["items"].as_array().unwrap().len(), 1, "nothing stored");
+}
+
+#[tokio::test]
+async fn ids_must_be_uuids_in_paths_and_in_bodies() {
+    let (c, endpoint) = scripted().await;
+    for path in [
+        "/api/v1/resources/..%2f..%2fetc",
+        "/api/v1/applications/x",
+        "/aps/2/resources/not-an-id",
+    ] {
+        let (status, _, answer) = http(&c, Method::GET, path, None, &[]).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        assert_eq!(answer["error"], "InvalidId");
+    }
+    let body = json!({"application": c.application(), "timeout": 0,
+                      "resource": {"aps": {"type": THING, "id": "../../etc/passwd"}}});
+    let answer = refused(&c, Method::POST, "/api/v1/resources", body).await;
+    assert!(!answer["message"].as_str().unwrap().contains("passwd"));
+    assert!(
+        endpoint
+            .calls()
+            .iter()
+            .all(|seen| seen.method != Method::POST || seen.path != "/thing/"),
+        "nothing reached the endpoint"
+    );
+}
+
+#[tokio::test]
+async fn type_filters_take_the_service_id_as_provisioning_does() {
+    let (c, _) = scripted().await;
+    let (status, _, made) = provision(&c, &[], json!({})).await;
+    assert_eq!(status, 201, "{made}");
+    for filter in [THING, "thing"] {
+        let query = url_of_filter(filter);
+        let (_, _, found) = get(&c, &format!("/api/v1/resources?type={query}")).await;
+        let items = found["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{filter}: {found}");
+        assert_eq!(items[0]["aps"]["id"], made["aps"]["id"]);
+    }
+    let (_, _, none) = get(&c, "/api/v1/resources?type=nothing").await;
+    assert_eq!(none["items"], json!([]));
+}
+
+fn url_of_filter(filter: &str) -> String {
+    url::form_urlencoded::byte_serialize(filter.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn the_root_is_removed_only_by_uninstalling_the_instance() {
+    let (c, endpoint) = scripted().await;
+    let app = c.application();
+    let (_, _, instance) = get(&c, &format!("/api/v1/applications/{app}")).await;
+    let root = instance["root"]["aps"]["id"].as_str().unwrap().to_owned();
+
+    let (status, _, answer) = http(
+        &c,
+        Method::DELETE,
+        &format!("/api/v1/resources/{root}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["error"], "RootResource");
+    let route = format!("DELETE /api/v1/applications/{app}");
+    assert!(
+        answer["message"].as_str().unwrap().contains(&route),
+        "{answer}"
+    );
+
+    // Its other resources go first.
+    let (_, _, thing) = provision(&c, &[], json!({})).await;
+    let thing = thing["aps"]["id"].as_str().unwrap().to_owned();
+    let uninstall = format!("/api/v1/applications/{app}");
+    let (status, _, answer) = http(&c, Method::DELETE, &uninstall, None, &[]).await;
+    assert_eq!(status, 409, "{answer}");
+    let (status, _, _) = http(
+        &c,
+        Method::DELETE,
+        &format!("/api/v1/resources/{thing}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let (status, _, answer) = http(&c, Method::DELETE, &uninstall, None, &[]).await;
+    assert_eq!(status, 204, "{answer}");
+    let removed = endpoint
+        .calls()
+        .into_iter()
+        .filter(|seen| seen.method == Method::DELETE && seen.path == format!("/app/{root}"))
+        .count();
+    assert_eq!(removed, 1, "the root was unprovisioned on the endpoint");
+    let (status, _, _) = get(&c, &uninstall).await;
+    assert_eq!(status, 404, "the instance is forgotten");
+    let (status, _, _) = http(&c, Method::DELETE, &uninstall, None, &[]).await;
+    assert_eq!(status, 404);
+}
