@@ -162,3 +162,34 @@ async fn the_root_is_removed_only_by_uninstalling_the_instance() {
     let (status, _, _) = http(&c, Method::DELETE, &uninstall, None, &[]).await;
     assert_eq!(status, 404);
 }
+
+/// Sends a raw request head to the controller and reads the whole answer.
+async fn raw(c: &aps_controller::testkit::TestController, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = c.controller().url();
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!("{head}Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_missing_or_second_host_and_a_64_kib_header_are_answered_in_the_aps_shape() {
+    let (c, _) = scripted().await;
+    let answer = raw(&c, "GET /api/v1/tasks HTTP/1.1\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#""error":"InvalidHost""#), "{answer}");
+    let answer = raw(&c, "GET /api/v1/tasks HTTP/1.1\r\nHost: a\r\nHost: b\r\n").await;
+    assert!(answer.contains(r#""error":"InvalidHost""#), "{answer}");
+    let big = "x".repeat(64 * 1024);
+    let answer = raw(
+        &c,
+        &format!("GET /api/v1/tasks HTTP/1.1\r\nHost: a\r\nX-Big: {big}\r\n"),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert!(answer.contains(r#""code":431"#), "{answer}");
+}

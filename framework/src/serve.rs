@@ -19,9 +19,9 @@ use crate::App;
 
 /// How long requests in flight may take to finish once the process is told to stop.
 const GRACE: Duration = Duration::from_secs(10);
-/// The most hyper buffers for one request head; heads over the router's limit but under this
-/// one get an APS-shaped 431 instead of a bare one.
-const MAX_HEAD_BUFFER: usize = 256 * 1024;
+/// The head limit given to `aps-server` (which buffers twice as much); heads over the router's
+/// limit but under this one get the router's APS-shaped 431, heads over it the server's.
+const MAX_HEAD_BUFFER: usize = 128 * 1024;
 /// The most headers hyper parses in one request: a little over the router's limit, so most
 /// requests over it still get an APS-shaped 431. hyper sizes a per-request table by this, so it
 /// stays small (4096 here cost 12% of the endpoint's CPU time).

@@ -9,7 +9,9 @@
 //!   request head;
 //! * a connection with no request in flight is closed once nothing has crossed it for as long,
 //!   which hyper does not do by itself (a long request is not idleness; HTTP/2 pings are talk);
-//! * a request head is at most [`Limits::max_head`] bytes and [`Limits::max_headers`] headers;
+//! * a request head is at most [`Limits::max_head`] bytes and [`Limits::max_headers`] headers,
+//!   else an APS-shaped 431 (hyper reads up to twice that, and answers a bare 431 beyond);
+//! * an HTTP/1.1 request names exactly one `Host`, else an APS-shaped 400;
 //! * over TLS, every request carries the connection's client certificate as a
 //!   [`PeerCertificate`] extension. The server configuration's verifier decides which
 //!   certificates the handshake accepts ([`AnyClientCertificate`] takes any whose key the client
@@ -51,6 +53,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod checks;
 pub mod files;
 mod idle;
 mod limits;

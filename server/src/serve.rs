@@ -23,6 +23,10 @@ pub async fn serve(
     handle: Handle,
 ) -> io::Result<()> {
     let idle = limits.idle();
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        limits,
+        crate::checks::request,
+    ));
     let service = router.into_make_service();
     let mut server = axum_server::from_tcp(listener).handle(handle);
     limits.protect(server.http_builder());
