@@ -193,3 +193,35 @@ async fn a_missing_or_second_host_and_a_64_kib_header_are_answered_in_the_aps_sh
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     assert!(answer.contains(r#""code":431"#), "{answer}");
 }
+
+#[tokio::test]
+async fn numbers_are_stored_and_answered_exactly() {
+    let (c, _) = scripted().await;
+    let big = "123456789012345678901234567890123456789012345678901234567890";
+    let body = format!(
+        r#"{{"application": "{}", "timeout": 30,
+            "resource": {{"aps": {{"type": "{THING}"}}, "big": {big}, "ratio": 0.1}}}}"#,
+        c.application()
+    );
+    let url = c.controller().url();
+    let made = reqwest::Client::new()
+        .post(format!("{url}/api/v1/resources"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let made = made.text().await.unwrap();
+    assert!(made.contains(&format!(r#""big":{big}"#)), "{made}");
+    let made: Value = serde_json::from_str(&made).unwrap();
+    let id = made["aps"]["id"].as_str().unwrap();
+    let stored = reqwest::get(format!("{url}/api/v1/resources/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(stored.contains(&format!(r#""big":{big}"#)), "{stored}");
+    assert!(stored.contains(r#""ratio":0.1"#), "{stored}");
+}

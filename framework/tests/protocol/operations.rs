@@ -342,3 +342,20 @@ async fn unprovision_that_finishes_at_once_answers_204_and_head_is_a_retrieve() 
     assert_eq!(header(&r, "content-type"), "application/json");
     assert!(r.bytes().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn numbers_in_a_type_that_flattens_resource_come_back_exactly() {
+    let rig = Rig::start().await;
+    let big = "123456789012345678901234567890123456789012345678901234567890";
+    let mut sent = mailbox("00000000-0000-4000-8000-00000000a001", 5);
+    sent["big"] = serde_json::from_str(big).unwrap();
+    sent["ratio"] = serde_json::from_str("0.1").unwrap();
+    sent["exp"] = serde_json::from_str("1e400").unwrap();
+    let r = rig.send(Method::POST, "/mailbox/", None, Some(sent)).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let text = r.text().await.unwrap();
+    assert!(text.contains(&format!(r#""big":{big}"#)), "{text}");
+    assert!(text.contains(r#""ratio":0.1"#), "{text}");
+    // Beyond any f64, still not infinity or null (serde_json writes the exponent's sign).
+    assert!(text.contains(r#""exp":1e+400"#), "{text}");
+}
