@@ -225,3 +225,69 @@ async fn numbers_are_stored_and_answered_exactly() {
     assert!(stored.contains(&format!(r#""big":{big}"#)), "{stored}");
     assert!(stored.contains(r#""ratio":0.1"#), "{stored}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_polls_count_against_their_clients_share_of_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let builder = aps_controller::Controller::builder()
+        .time_scale(1000.0)
+        .max_connections_per_client(2);
+    let (c, _) = common::scripted_with(builder).await;
+    let task = c
+        .client()
+        .provision(
+            c.application(),
+            THING,
+            json!({"plan": ["accept", "accept", "done"]}),
+        )
+        .await
+        .unwrap();
+    let url = c.controller().url();
+    let server: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let connect = |client: [u8; 4]| async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(std::net::SocketAddr::from((client, 0)))
+            .unwrap();
+        socket.connect(server).await.unwrap()
+    };
+    // Two long polls of one client, each on its own connection, waiting for a revision the
+    // task will not reach.
+    let poll = format!(
+        "GET /api/v1/tasks/{}?poll_timeout=120&since_revision=1000 HTTP/1.1\r\nHost: c\r\n\r\n",
+        task.id
+    );
+    let mut polls = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect([127, 0, 0, 5]).await;
+        stream.write_all(poll.as_bytes()).await.unwrap();
+        polls.push(stream);
+    }
+    let once = |client: [u8; 4]| async move {
+        let mut stream = connect(client).await;
+        let head = "GET /api/v1/tasks?limit=1 HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let mut refused = String::new();
+    for _ in 0..100 {
+        refused = once([127, 0, 0, 5]).await;
+        if refused.starts_with("HTTP/1.1 429") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    assert!(
+        refused.contains(r#""error":"TooManyConnections""#),
+        "{refused}"
+    );
+    let served = once([127, 0, 0, 6]).await;
+    assert!(
+        served.starts_with("HTTP/1.1 200"),
+        "another client is served: {served}"
+    );
+    drop(polls);
+}

@@ -80,6 +80,8 @@ mod body;
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "server")]
+mod controllers;
+#[cfg(feature = "server")]
 mod credentials;
 #[cfg(feature = "dev")]
 mod dev;

@@ -31,6 +31,7 @@ use uuid::Uuid;
 use crate::answer::{self, ErrorResponse, with_transaction};
 use crate::app::Service;
 use crate::body;
+use crate::controllers::Timed;
 use crate::credentials::Instances;
 use crate::headers::{ApsHeaders, ControllerUrls};
 use crate::limits::Limits;
@@ -119,6 +120,11 @@ async fn handle(
     let aps = ApsHeaders::read(&request.headers, &shared.urls)?;
     let instance_id = aps.instance_id;
     let peer = request.extensions.get::<PeerCertificate>();
+    crate::controllers::admit(
+        &shared.app.server.controllers,
+        &aps.controller,
+        peer.is_some(),
+    )?;
     let limit = shared.app.server.body_limit;
     let installing = op == Operation::Provision && service.root && aps.phase == Phase::Sync;
     // An install's body is read first: the credentials it brings decide who may send it. Other
@@ -131,6 +137,7 @@ async fn handle(
         (shared.instances.admit(instance_id, peer)?, Err(body))
     };
     let transport = credentials.map_or_else(|| shared.plain.clone(), |c| c.transport.clone());
+    let transport = Timed::wrap(transport, shared.app.server.controller_timeout);
     let ctx = context(
         instance_id,
         request

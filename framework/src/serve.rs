@@ -98,6 +98,8 @@ impl App {
             header_read_timeout: self.server.header_read_timeout,
             max_head: MAX_HEAD_BUFFER,
             max_headers: MAX_HEADERS_READ,
+            max_connections: self.server.max_connections,
+            max_connections_per_client: self.server.max_connections_per_client,
         };
         let router = self.router_at(base_path);
         aps_server::serve(listener, router, tls, limits, handle).await

@@ -20,6 +20,12 @@ pub struct Limits {
     /// twice as many and sizes a per-request table by that, so keep it small (hyper's own
     /// default is 100).
     pub max_headers: usize,
+    /// The most connections held at once; `None`: three quarters of the process's descriptor
+    /// limit (see [`descriptor_limit`](crate::descriptor_limit)).
+    pub max_connections: Option<usize>,
+    /// The most connections held at once from one peer address; `None`: a quarter of
+    /// `max_connections`.
+    pub max_connections_per_client: Option<usize>,
 }
 
 impl Limits {
@@ -27,6 +33,22 @@ impl Limits {
     /// counted from now cannot overflow.
     pub(crate) fn idle(&self) -> Duration {
         self.header_read_timeout.min(LONGEST_IDLE)
+    }
+
+    /// The connection limits in force: the given ones, else derived from the descriptor limit
+    /// (raised to the hard limit first); never above what the descriptors allow.
+    pub(crate) fn connections(&self) -> (usize, usize) {
+        let descriptors = crate::descriptors::descriptor_limit();
+        let most = crate::descriptors::default_max_connections(descriptors);
+        let max = self
+            .max_connections
+            .map_or(most, |given| given.clamp(1, most));
+        let per_client = self
+            .max_connections_per_client
+            .unwrap_or(max / 4)
+            .clamp(1, max);
+        tracing::info!(max, per_client, descriptors, "connection limits");
+        (max, per_client)
     }
 
     /// Sets the limits on hyper's builder.

@@ -18,6 +18,8 @@ fn serve() -> SocketAddr {
         header_read_timeout: Duration::from_secs(10),
         max_head: 64 * 1024,
         max_headers: 100,
+        max_connections: None,
+        max_connections_per_client: None,
     };
     let router = Router::new().route("/", get(|| async { "hello" }));
     let handle = axum_server::Handle::new();

@@ -47,7 +47,7 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
     Router::new()
         .route(
             "/api/v1/packages",
-            post(packages::import).layer(DefaultBodyLimit::max(MAX_PACKAGE)),
+            post(packages::import).layer(axum::Extension(packages::Uploads::default())),
         )
         .route(
             "/api/v1/applications",

@@ -485,3 +485,67 @@ async fn ids_that_are_not_uuids_are_400_and_never_reach_the_controller() {
         .await;
     error(r, StatusCode::BAD_REQUEST, "InvalidId").await;
 }
+
+#[tokio::test]
+async fn over_plain_http_only_allowed_controllers_are_called() {
+    let rig = Rig::start().await;
+    let id = "00000000-0000-4000-8000-00000000a001";
+    rig.controller.store(id, mailbox(id, 4));
+    for elsewhere in ["http://10.255.255.1:6308", "http://controller.example/"] {
+        let r = naming(&rig, elsewhere, &format!("/mailbox/{id}")).await;
+        error(r, StatusCode::FORBIDDEN, "UntrustedController").await;
+    }
+    assert!(rig.controller.callers.lock().unwrap().is_empty());
+    // The default list is loopback, where the rig's controller listens; a list replaces it.
+    let r = rig
+        .send(Method::GET, &format!("/mailbox/{id}"), None, None)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let listed = url::Url::parse("http://controller.example:6308").unwrap();
+    let strict = Rig::with(app().allow_controller(listed)).await;
+    let r = strict
+        .send(Method::GET, &format!("/mailbox/{id}"), None, None)
+        .await;
+    error(r, StatusCode::FORBIDDEN, "UntrustedController").await;
+}
+
+#[tokio::test]
+async fn a_controller_that_does_not_answer_frees_the_slot_after_the_controller_timeout() {
+    // A controller that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_uri = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let app = app()
+        .max_concurrency(1)
+        .controller_timeout(std::time::Duration::from_millis(300));
+    let rig = Rig::with(app).await;
+    let id = "00000000-0000-4000-8000-00000000a001";
+    rig.controller.store(id, mailbox(id, 4));
+    let r = naming(&rig, &silent_uri, &format!("/mailbox/{id}")).await;
+    let body = error(r, StatusCode::BAD_GATEWAY, "ControllerUnreachable").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("did not answer"),
+        "{body}"
+    );
+    // The only slot is free again.
+    let r = rig
+        .send(Method::GET, &format!("/mailbox/{id}"), None, None)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A GET whose `APS-Controller-URI` names `controller`.
+async fn naming(rig: &Rig, controller: &str, path: &str) -> Response {
+    rig.http
+        .get(format!("{}{path}", rig.endpoint))
+        .header("APS-Instance-ID", rig.instance.to_string())
+        .header("APS-Controller-URI", controller)
+        .send()
+        .await
+        .unwrap()
+}

@@ -184,6 +184,14 @@ struct Serve {
     /// or a duration such as `10s`.
     #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     header_read_timeout: Duration,
+    /// How many connections are held at once; default: three quarters of the descriptor limit
+    /// (raised to the hard limit at start). More are answered 503.
+    #[arg(long, env = "APS_CONTROLLER_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// How many connections one client (peer address) may hold at once; default: a quarter of
+    /// --max-connections. More are answered 429.
+    #[arg(long, env = "APS_CONTROLLER_MAX_CONNECTIONS_PER_CLIENT")]
+    max_connections_per_client: Option<usize>,
 }
 
 fn time_scale(text: &str) -> Result<f64, String> {
@@ -349,6 +357,12 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .header_read_timeout(args.header_read_timeout);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
+    }
+    if let Some(max) = args.max_connections {
+        builder = builder.max_connections(max);
+    }
+    if let Some(max) = args.max_connections_per_client {
+        builder = builder.max_connections_per_client(max);
     }
     if let Some(ca) = &args.endpoint_ca {
         builder = builder.endpoint_ca(ca);
