@@ -164,12 +164,13 @@ impl Engine {
         callback_url: Option<String>,
     ) -> Result<Task, OperationError> {
         let callback_url = callback(callback_url)?;
-        urls::endpoint(&endpoint)?;
+        urls::web_endpoint(&endpoint)?;
         // Refused before anything is stored; the endpoint client refuses it again at the call,
         // for installs stored before the controller switched to TLS.
         if let Some(why) = self.endpoints.install_refusal(&endpoint) {
             return Err(OperationError::InsecureEndpoint(why));
         }
+        urls::endpoint(&endpoint)?;
         let package = self.package(package_id).await?;
         let root = package.root().to_owned();
         let app = ApplicationRow {

@@ -26,12 +26,17 @@ pub(crate) fn callback(url: Option<String>) -> Result<Option<String>, OperationE
     }
 }
 
+/// Checks that an endpoint's base URL is an absolute http or https URL with a host.
+pub(crate) fn web_endpoint(url: &str) -> Result<Url, OperationError> {
+    Url::parse(url).ok().filter(web).ok_or_else(|| {
+        OperationError::Invalid("endpoint must be an absolute http or https URL".into())
+    })
+}
+
 /// Checks an endpoint's base URL at install: an absolute http or https URL with a host and
 /// without a query, fragment or user info, so that paths below it are the endpoint's.
 pub(crate) fn endpoint(url: &str) -> Result<(), OperationError> {
-    let parsed = Url::parse(url).ok().filter(web).ok_or_else(|| {
-        OperationError::Invalid("endpoint must be an absolute http or https URL".into())
-    })?;
+    let parsed = web_endpoint(url)?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(OperationError::Invalid(
             "endpoint must not have a query or a fragment: paths are added below it".into(),
