@@ -10,6 +10,10 @@
 //! client, from `127.0.0.2`, reads tasks (`GET /api/v1/tasks/{id}`, eight at a time over
 //! keep-alive connections) for S seconds: its request count, errors and p50/p99 latency are the
 //! figures that matter. It fails when that client saw any error.
+//!
+//! The polls are counted as the client sees them: `held` (still waiting: the controller holds
+//! them), `refused_429`, `refused_closed` (closed unanswered, when the controller is answering
+//! many refusals at once), `answered` (none expected: the tasks do not change) and `failed`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -65,6 +69,8 @@ struct Polls {
     refused: AtomicUsize,
     /// Closed without an answer: refused while the controller was answering many refusals.
     closed: AtomicUsize,
+    /// Answered otherwise (a long poll does not end while the driver runs).
+    answered: AtomicUsize,
     failed: AtomicUsize,
 }
 
@@ -96,9 +102,7 @@ async fn long_poll(
                 return Ok(());
             }
         }
-        // Held: wait until the poll ends or the driver stops.
-        let mut rest = Vec::new();
-        stream.read_to_end(&mut rest).await?;
+        polls.answered.fetch_add(1, Ordering::Relaxed);
         anyhow::Ok(())
     };
     if outcome.await.is_err() {
@@ -150,8 +154,15 @@ async fn main() -> anyhow::Result<()> {
         max_requests: 1024,
         max_connections_per_client: args.max_connections_per_client,
     };
-    let controller = ControllerProcess::spawn(&dir.path().join("c.db"), script).await?;
-    let ids = load::provision(&controller.url, controller.application, 10, 4).await?;
+    let mut controller = ControllerProcess::spawn(&dir.path().join("c.db"), script).await?;
+    let tasks = 10;
+    let made = controller.stat("task_writes").await?;
+    let ids = load::provision(&controller.url, controller.application, tasks, 4).await?;
+    // Each task is stored queued, running, then waiting after its first 202: from then on it
+    // does not change, so the polls wait.
+    while controller.stat("task_writes").await? < made + 3 * tasks as u64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let server: SocketAddr = controller.url.trim_start_matches("http://").parse()?;
 
     let polls = Arc::new(Polls::default());
@@ -184,6 +195,21 @@ async fn main() -> anyhow::Result<()> {
         latencies.extend(taken);
         errors += failed;
     }
+    // Polls still in the listen backlog are neither held nor refused yet: wait until no more
+    // answers come, so that what still waits is what the controller holds.
+    let settled = |p: &Polls| {
+        p.refused.load(Ordering::Relaxed)
+            + p.closed.load(Ordering::Relaxed)
+            + p.answered.load(Ordering::Relaxed)
+            + p.failed.load(Ordering::Relaxed)
+    };
+    for _ in 0..60 {
+        let before = settled(&polls);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if settled(&polls) == before {
+            break;
+        }
+    }
     latencies.sort();
     let at = |q: f64| {
         latencies
@@ -192,16 +218,18 @@ async fn main() -> anyhow::Result<()> {
     };
     let refused = polls.refused.load(Ordering::Relaxed);
     let closed = polls.closed.load(Ordering::Relaxed);
+    let answered = polls.answered.load(Ordering::Relaxed);
     let failed = polls.failed.load(Ordering::Relaxed);
     figure("soak_polls_asked", args.polls.to_string(), "polls");
     figure("soak_polls_attempted", attempted.to_string(), "polls");
     figure(
         "soak_polls_held",
-        (attempted - refused - closed - failed).to_string(),
+        (attempted - refused - closed - answered - failed).to_string(),
         "polls",
     );
     figure("soak_polls_refused_429", refused.to_string(), "polls");
     figure("soak_polls_refused_closed", closed.to_string(), "polls");
+    figure("soak_polls_answered", answered.to_string(), "polls");
     figure("soak_polls_failed", failed.to_string(), "polls");
     figure(
         "soak_other_requests",
