@@ -86,7 +86,7 @@ async fn uploads_past_the_cap_are_503_with_retry_after() {
         held.push(stream);
     }
     let mut refused = None;
-    for _ in 0..100 {
+    for _ in 0..1000 {
         let stream = start_upload(&url, 4).await;
         let mut stream = stream;
         stream.write_all(b"PK..").await.unwrap();
@@ -165,4 +165,33 @@ async fn a_large_upload_is_streamed_and_memory_comes_back() {
         peak.saturating_sub(before) >> 10
     );
     assert!(after.saturating_sub(before) < 32 << 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_past_the_limit_without_a_declared_length_is_413_as_it_arrives() {
+    let (c, _) = scripted().await;
+    let url = c.controller().url();
+    let address = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/packages HTTP/1.1\r\nHost: {address}\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // 257 chunks of 1 MiB: one more than a package may have. The controller may stop reading
+    // (and close) as soon as it is past the limit, so a failed write ends the sending.
+    let mut chunk = format!("{:x}\r\n", 1 << 20).into_bytes();
+    chunk.extend(std::iter::repeat_n(b'x', 1 << 20));
+    chunk.extend(b"\r\n");
+    for _ in 0..257 {
+        if stream.write_all(&chunk).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""error":"PayloadTooLarge""#), "{answer}");
 }

@@ -149,11 +149,6 @@ fn decode<T: Provisionable>(json: &[u8], origin: Origin) -> Result<T> {
     if let Ok(resource) = serde_json::from_slice(json) {
         return Ok(resource);
     }
-    // Numbers are kept exactly (`arbitrary_precision`): read from bytes, a fraction in a type
-    // that flattens `Resource` reaches serde as text; through a `Value` it is an f64 again.
-    if let Ok(resource) = serde_json::from_slice(json).and_then(serde_json::from_value::<T>) {
-        return Ok(resource);
-    }
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let resource = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| {

@@ -355,6 +355,7 @@ async fn numbers_in_a_type_that_flattens_resource_come_back_exactly() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let text = r.text().await.unwrap();
     assert!(text.contains(&format!(r#""big":{big}"#)), "{text}");
+    // `ratio` is a declared f64 of a type that flattens `Resource`: read, then written back.
     assert!(text.contains(r#""ratio":0.1"#), "{text}");
     // Beyond any f64, still not infinity or null (serde_json writes the exponent's sign).
     assert!(text.contains(r#""exp":1e+400"#), "{text}");
