@@ -206,7 +206,10 @@ pub fn run(app: App) -> ExitCode {
 ///
 /// * `serve` (the default): `--listen` (env `APS_LISTEN`, default `127.0.0.1:8080`),
 ///   `--base-path` (env `APS_BASE_PATH`), `--data-dir` (env `APS_DATA_DIR`), and HTTPS with
-///   `--tls-cert` / `--tls-key` or `--self-signed`; plain HTTP only with `--insecure-http`.
+///   `--tls-cert` / `--tls-key` or `--self-signed`; plain HTTP only with `--insecure-http`;
+///   `--controller-uri URL` (repeatable; the controllers served over plain HTTP, loopback ones
+///   when none is given), `--controller-timeout` (10 s), `--max-connections` and
+///   `--max-connections-per-client` (derived from the descriptor limit unless given).
 /// * `meta --out DIR`: writes `APP-META.xml` and `schemas/`.
 /// * `dev` (with the `dev` feature): the endpoint and an embedded controller on loopback,
 ///   installing an instance and provisioning one resource with its task shown live.
