@@ -33,6 +33,9 @@ pub struct ChildScript {
     pub retry_secs: u64,
     /// API requests served at once (the controller's default is 1024).
     pub max_requests: usize,
+    /// Connections one client may hold (`None`: the controller's default, a quarter of its
+    /// connection limit).
+    pub max_connections_per_client: Option<usize>,
 }
 
 /// A running `controller-under-test`.
@@ -62,6 +65,11 @@ impl ControllerProcess {
             .args(["--accepts", &script.accepts.to_string()])
             .args(["--retry", &script.retry_secs.to_string()])
             .args(["--max-requests", &script.max_requests.to_string()])
+            .args(
+                script
+                    .max_connections_per_client
+                    .map(|n| format!("--max-connections-per-client={n}")),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

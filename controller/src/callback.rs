@@ -82,7 +82,11 @@ impl std::fmt::Display for Secret {
     }
 }
 
-/// A URL as it may be shown: no user, password, query or fragment.
+/// The most characters of a URL shown in a log line.
+const SHOWN_URL: usize = 120;
+
+/// A URL as it may be shown: no user, password, query or fragment, and at most [`SHOWN_URL`]
+/// characters (the rest is cut, marked with `…`).
 pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut url) => {
@@ -90,7 +94,11 @@ pub(crate) fn redact(url: &str) -> String {
             url.set_fragment(None);
             let _ = url.set_username("");
             let _ = url.set_password(None);
-            url.to_string()
+            let mut shown: String = url.as_str().chars().take(SHOWN_URL).collect();
+            if shown.len() < url.as_str().len() {
+                shown.push('…');
+            }
+            shown
         }
         Err(_) => "<not a URL>".to_owned(),
     }
@@ -278,5 +286,8 @@ mod tests {
             "https://example.com/hook"
         );
         assert_eq!(redact("::"), "<not a URL>");
+        let long = redact(&format!("https://example.com/{}", "a".repeat(900_000)));
+        assert_eq!(long.chars().count(), SHOWN_URL + 1);
+        assert!(long.ends_with('…'));
     }
 }

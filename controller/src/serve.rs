@@ -24,6 +24,14 @@ const MAX_HEAD: usize = 64 * 1024;
 /// The most headers read in one request head: hyper's own default.
 const MAX_HEADERS: usize = 100;
 
+/// How many connections the server holds, in all and per peer address (`None`: derived from
+/// the descriptor limit by `aps-server`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Connections {
+    pub(crate) max: Option<usize>,
+    pub(crate) per_client: Option<usize>,
+}
+
 /// How a TLS connection's client identified itself: the end-entity certificate it presented,
 /// or `None` when it presented none. Absent from requests that came over plain HTTP.
 pub(crate) use aps_server::PeerCertificate as Peer;
@@ -42,12 +50,15 @@ impl Server {
         app: Router,
         tls: Option<Arc<rustls::ServerConfig>>,
         header_read_timeout: Duration,
+        connections: Connections,
     ) -> Self {
         let handle = Handle::new();
         let limits = Limits {
             header_read_timeout,
             max_head: MAX_HEAD,
             max_headers: MAX_HEADERS,
+            max_connections: connections.max,
+            max_connections_per_client: connections.per_client,
         };
         let serving = aps_server::serve(listener, app, tls, limits, handle.clone());
         let task = tokio::spawn(async move { report(serving.await) });

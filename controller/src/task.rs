@@ -230,8 +230,11 @@ pub(crate) struct CallWork {
     pub operation: String,
     /// The declared verb.
     pub method: String,
-    /// The path below the endpoint, with the query string: `/websites/{id}/stats?days=7`.
-    pub path: String,
+    /// The path's segments below the endpoint: `["websites", "{id}", "stats"]`.
+    pub path: Vec<String>,
+    /// The query parameters, as the client sent them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query: Vec<(String, String)>,
     /// The JSON body (the body parameter), if any.
     pub body: Option<Value>,
 }

@@ -97,6 +97,48 @@ async fn provision_tasks_show_and_wait_talk_to_the_controller() {
     assert_eq!(error["code"], 400);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_uninstall_removes_the_instance() {
+    let (c, _) = scripted().await;
+    let url = c.controller().url();
+    let app = c.application().to_string();
+    let uninstall = || {
+        [
+            "application",
+            "uninstall",
+            &app,
+            "--timeout",
+            "30",
+            "--url",
+            &url,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let thing = c
+        .client()
+        .provision(c.application(), THING, serde_json::json!({}))
+        .await
+        .unwrap();
+    c.wait(&thing).await.unwrap();
+    let out = cli(uninstall()).await;
+    assert!(!out.status.success(), "a resource is left");
+    let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["code"], 409);
+    let path = format!("/api/v1/resources/{}", thing.resource.id);
+    let (status, _, _) = common::http(&c, reqwest::Method::DELETE, &path, None, &[]).await;
+    assert_eq!(status, 204);
+    let out = cli(uninstall()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("uninstalled"));
+    let (status, _, _) = common::get(&c, &format!("/api/v1/applications/{app}")).await;
+    assert_eq!(status, 404);
+}
+
 #[tokio::test]
 async fn serve_wants_tls_or_insecure_http_said_out_loud() {
     let dir = tempfile::tempdir().unwrap();

@@ -61,7 +61,17 @@ async fn bad_input_is_answered_in_the_aps_shape() {
             format!("/api/v1/tasks/{}", uuid::Uuid::new_v4()),
             404,
         ),
-        (Method::GET, "/api/v1/tasks/not-a-uuid".to_owned(), 404),
+        (Method::GET, "/api/v1/tasks/not-a-uuid".to_owned(), 400),
+        (
+            Method::GET,
+            "/api/v1/resources/..%2f..%2fetc".to_owned(),
+            400,
+        ),
+        (
+            Method::GET,
+            "/aps/2/resources/..%2f..%2fetc".to_owned(),
+            400,
+        ),
         (
             Method::POST,
             format!("/api/v1/tasks/{}/cancel", uuid::Uuid::new_v4()),
@@ -165,11 +175,22 @@ async fn only_the_owning_instance_reads_and_changes_a_resource() {
         let (status, _, _) = http(&c, Method::PUT, &path, Some(json!({"size": 9})), &headers).await;
         assert_eq!(status, 403);
     }
-    let (status, _, changed) = http(
+    // An `aps.id` that is not an id at all is refused; another resource's is ignored.
+    let (status, _, refused) = http(
         &c,
         Method::PUT,
         &path,
         Some(json!({"size": 9, "aps": {"id": "hijack"}})),
+        &[("APS-Instance-ID", &owner)],
+    )
+    .await;
+    assert_eq!((status, &refused["error"]), (400, &json!("InvalidId")));
+    let other = uuid::Uuid::new_v4().to_string();
+    let (status, _, changed) = http(
+        &c,
+        Method::PUT,
+        &path,
+        Some(json!({"size": 9, "aps": {"id": other}})),
         &[("APS-Instance-ID", &owner)],
     )
     .await;

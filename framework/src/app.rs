@@ -77,6 +77,10 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) controller_timeout: Duration,
+    pub(crate) controllers: Vec<url::Url>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_client: Option<usize>,
 }
 
 #[cfg(feature = "server")]
@@ -88,6 +92,10 @@ impl Default for Settings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             data_dir: None,
+            controller_timeout: crate::controllers::DEFAULT_CONTROLLER_TIMEOUT,
+            controllers: Vec::new(),
+            max_connections: None,
+            max_connections_per_client: None,
         }
     }
 }
@@ -254,6 +262,43 @@ impl App {
     /// connections cannot pile up.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.server.header_read_timeout = timeout;
+        self
+    }
+
+    #[cfg(feature = "server")]
+    /// Sets how long a call back to the controller (loading the resource of a `GET` or
+    /// `DELETE`, [`ControllerClient`](crate::ControllerClient) calls) may take before the
+    /// request fails with 502; default 10 s. A controller that does not answer cannot hold the
+    /// endpoint's request slots longer.
+    pub fn controller_timeout(mut self, timeout: Duration) -> Self {
+        self.server.controller_timeout = timeout;
+        self
+    }
+
+    #[cfg(feature = "server")]
+    /// Sets how many connections are held at once (default: three quarters of the process's
+    /// descriptor limit, raised to the hard limit at start); more are answered 503 `Busy`.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.server.max_connections = Some(connections);
+        self
+    }
+
+    #[cfg(feature = "server")]
+    /// Sets how many connections one peer address may hold at once (default: a quarter of
+    /// [`max_connections`](Self::max_connections)); more are answered 429
+    /// `TooManyConnections`.
+    pub fn max_connections_per_client(mut self, connections: usize) -> Self {
+        self.server.max_connections_per_client = Some(connections);
+        self
+    }
+
+    #[cfg(feature = "server")]
+    /// Allows a controller over plain HTTP: requests whose `APS-Controller-URI` has this URL's
+    /// origin (scheme, host, port) are served. Without any, only controllers on loopback
+    /// addresses are; others are answered 403 `UntrustedController`, so that nobody can make
+    /// the endpoint call a server of their choosing. Over TLS the list does not apply.
+    pub fn allow_controller(mut self, url: url::Url) -> Self {
+        self.server.controllers.push(url);
         self
     }
 

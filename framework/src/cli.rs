@@ -63,6 +63,26 @@ struct ServeArgs<A: Args> {
     data_dir: PathBuf,
     #[command(flatten)]
     tls: TlsArgs,
+    /// How long a call back to the controller may take: a duration such as `10s`.
+    #[arg(long, env = "APS_CONTROLLER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    controller_timeout: std::time::Duration,
+    /// A controller this endpoint serves over plain HTTP (its origin; repeat for more, or
+    /// comma-separated in the environment). Without any, only controllers on loopback
+    /// addresses; over HTTPS the client certificate decides instead.
+    #[arg(
+        long = "controller-uri",
+        value_name = "URL",
+        env = "APS_CONTROLLER_URIS",
+        value_delimiter = ','
+    )]
+    controller_uris: Vec<url::Url>,
+    /// How many connections are held at once; default: three quarters of the descriptor limit.
+    #[arg(long, env = "APS_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// How many connections one client (peer address) may hold; default: a quarter of
+    /// --max-connections.
+    #[arg(long, env = "APS_MAX_CONNECTIONS_PER_CLIENT")]
+    max_connections_per_client: Option<usize>,
     #[command(flatten)]
     app: A,
 }
@@ -186,7 +206,10 @@ pub fn run(app: App) -> ExitCode {
 ///
 /// * `serve` (the default): `--listen` (env `APS_LISTEN`, default `127.0.0.1:8080`),
 ///   `--base-path` (env `APS_BASE_PATH`), `--data-dir` (env `APS_DATA_DIR`), and HTTPS with
-///   `--tls-cert` / `--tls-key` or `--self-signed`; plain HTTP only with `--insecure-http`.
+///   `--tls-cert` / `--tls-key` or `--self-signed`; plain HTTP only with `--insecure-http`;
+///   `--controller-uri URL` (repeatable; the controllers served over plain HTTP, loopback ones
+///   when none is given), `--controller-timeout` (10 s), `--max-connections` and
+///   `--max-connections-per-client` (derived from the descriptor limit unless given).
 /// * `meta --out DIR`: writes `APP-META.xml` and `schemas/`.
 /// * `dev` (with the `dev` feature): the endpoint and an embedded controller on loopback,
 ///   installing an instance and provisioning one resource with its task shown live.
@@ -210,7 +233,20 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
                 Ok(tls) => tls,
                 Err(e) => return fail(&e),
             };
-            let app = build(args.app).data_dir(&args.data_dir);
+            let app = args
+                .controller_uris
+                .into_iter()
+                .fold(build(args.app), App::allow_controller)
+                .data_dir(&args.data_dir)
+                .controller_timeout(args.controller_timeout);
+            let app = match args.max_connections {
+                Some(max) => app.max_connections(max),
+                None => app,
+            };
+            let app = match args.max_connections_per_client {
+                Some(max) => app.max_connections_per_client(max),
+                None => app,
+            };
             runtime.block_on(serve(&app, args.listen, &args.base_path, tls))
         }
         #[cfg(feature = "dev")]

@@ -100,6 +100,7 @@ pub(crate) async fn route(
     let answer = async {
         let Path((service, id, below)) = path.map_err(bad_path)?;
         let found = find(&shared, &service)?;
+        let id = crate::ids::path(&id)?;
         let schema = shared
             .schemas
             .get(&found.id)
@@ -126,13 +127,16 @@ pub(crate) async fn route(
                 let ctx = admitted(&shared, &parts)?;
                 if handler.handles(relation, false) {
                     let limit = shared.app.server.body_limit;
-                    let linked = linked(body::read(&parts.headers, body, limit).await?)?;
+                    let body = body::read(&parts.headers, body, limit).await?;
+                    crate::ids::body(&body)?;
+                    let linked = linked(body)?;
                     let resource = ctx.controller().fetch(&id).await?;
                     handler.link(relation, &resource, &linked, &ctx).await?;
                 }
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
             Target::Unlink(relation, linked_id) => {
+                let linked_id = crate::ids::path(linked_id)?;
                 let ctx = admitted(&shared, &parts)?;
                 if handler.handles(relation, true) {
                     let resource = ctx.controller().fetch(&id).await?;

@@ -270,6 +270,8 @@ mod body;
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "server")]
+mod controllers;
+#[cfg(feature = "server")]
 mod credentials;
 #[cfg(feature = "server")]
 mod custom;
@@ -277,6 +279,8 @@ mod custom;
 mod dev;
 #[cfg(feature = "server")]
 mod headers;
+#[cfg(feature = "server")]
+mod ids;
 #[cfg(feature = "server")]
 mod limits;
 #[cfg(feature = "server")]

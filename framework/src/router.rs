@@ -36,6 +36,7 @@ use uuid::Uuid;
 use crate::answer::{self, ErrorResponse, with_transaction};
 use crate::app::Service;
 use crate::body;
+use crate::controllers::Timed;
 use crate::credentials::{Credentials, Instances};
 use crate::headers::{ApsHeaders, ControllerUrls};
 use crate::limits::Limits;
@@ -124,9 +125,15 @@ async fn handle(
     body: Body,
 ) -> Result<Response> {
     let service = find(shared, service)?;
+    let id = id.map(crate::ids::path).transpose()?;
     let aps = ApsHeaders::read(&request.headers, &shared.urls)?;
     let instance_id = aps.instance_id;
     let peer = request.extensions.get::<PeerCertificate>();
+    crate::controllers::admit(
+        &shared.app.server.controllers,
+        &aps.controller,
+        peer.is_some(),
+    )?;
     let limit = shared.app.server.body_limit;
     let installing = op == Operation::Provision && service.root && aps.phase == Phase::Sync;
     // An install's body is read first: the credentials it brings decide who may send it. Other
@@ -152,6 +159,9 @@ async fn handle(
         (Err(_), _, Some(id)) => (ctx.controller().fetch(id).await?, Origin::Controller),
         (Err(_), _, None) => return Err(Error::bad_request("the operation needs a resource id")),
     };
+    if origin == Origin::Request {
+        crate::ids::body(&resource)?;
+    }
     let (outcome, resource) = service.handler.call(op, &resource, origin, &ctx).await?;
     if op == Operation::Unprovision && service.root && outcome.is_done() {
         shared.instances.forget(instance_id)?;
@@ -164,6 +174,11 @@ async fn handle(
 pub(crate) fn admitted(shared: &Shared, request: &Parts) -> Result<Context> {
     let aps = ApsHeaders::read(&request.headers, &shared.urls)?;
     let peer = request.extensions.get::<PeerCertificate>();
+    crate::controllers::admit(
+        &shared.app.server.controllers,
+        &aps.controller,
+        peer.is_some(),
+    )?;
     let credentials = shared.instances.admit(aps.instance_id, peer)?;
     Ok(context_for(shared, aps, credentials, request))
 }
@@ -176,6 +191,7 @@ fn context_for(
     request: &Parts,
 ) -> Context {
     let transport = credentials.map_or_else(|| shared.plain.clone(), |c| c.transport.clone());
+    let transport = Timed::wrap(transport, shared.app.server.controller_timeout);
     context(
         aps.instance_id,
         request

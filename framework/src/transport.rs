@@ -9,8 +9,6 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{Request, Response};
 
-/// How long a call to the controller may take before it counts as unreachable.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting to the controller may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -37,10 +35,10 @@ impl Http {
     }
 }
 
-/// The settings every client for the controller shares: time-outs, no redirects.
+/// The settings every client for the controller shares: a connect time-out, no redirects. How
+/// long a whole call may take is the application's (`controllers::Timed`).
 pub(crate) fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .timeout(CALL_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
 }

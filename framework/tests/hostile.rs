@@ -241,16 +241,37 @@ fn corpus(controller: &str) -> Vec<(String, Vec<u8>)> {
     // Unknown ids (the controller knows none) and wrong methods.
     cases.push((
         "unknown resource".into(),
-        request("GET", b"/mailbox/nobody", controller, &[], &[], b""),
+        request(
+            "GET",
+            b"/mailbox/00000000-0000-4000-8000-00000000dead",
+            controller,
+            &[],
+            &[],
+            b"",
+        ),
     ));
     cases.push((
         "unknown resource removed".into(),
-        request("DELETE", b"/mailbox/nobody", controller, &[], &[], b""),
+        request(
+            "DELETE",
+            b"/mailbox/00000000-0000-4000-8000-00000000dead",
+            controller,
+            &[],
+            &[],
+            b"",
+        ),
     ));
     for method in ["PATCH", "OPTIONS", "TRACE", "PROPFIND"] {
         cases.push((
             format!("{method} on a resource"),
-            request(method, b"/mailbox/m1", controller, &[], &[], b""),
+            request(
+                method,
+                b"/mailbox/00000000-0000-4000-8000-00000000a001",
+                controller,
+                &[],
+                &[],
+                b"",
+            ),
         ));
     }
     for method in ["GET", "PUT", "DELETE"] {

@@ -2,7 +2,7 @@
 //! path could escape the unpack directory (or that are links) set aside as problems.
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 
 use zip::ZipArchive;
 
@@ -11,26 +11,34 @@ use crate::PackageError;
 /// The most a package may unpack to, in bytes (256 MiB), and the largest package file accepted.
 pub const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
 
-/// The regular files of a zip archive, by path.
-pub(crate) struct Archive<'a> {
-    zip: ZipArchive<Cursor<&'a [u8]>>,
+/// The regular files of a zip archive, by path, read from memory or from a file.
+pub(crate) struct Archive<R> {
+    zip: ZipArchive<R>,
     /// Regular files with safe paths → their index in the zip.
     files: BTreeMap<String, usize>,
     /// Entries refused for their path or kind.
     refused: Vec<PackageError>,
 }
 
-impl<'a> Archive<'a> {
-    /// Opens `bytes` as a zip and sorts its entries; fails when it is not a zip or is too large.
+impl<'a> Archive<Cursor<&'a [u8]>> {
+    /// Opens `bytes` as a zip (see [`Archive::from_reader`]).
     pub(crate) fn open(bytes: &'a [u8]) -> Result<Self, PackageError> {
-        if bytes.len() as u64 > MAX_UNPACKED {
+        Archive::from_reader(Cursor::new(bytes), bytes.len() as u64)
+    }
+}
+
+impl<R: Read + Seek> Archive<R> {
+    /// Opens a zip of `size` bytes and sorts its entries; fails when it is not a zip or is too
+    /// large. Only the central directory and the entries asked for are read: a package in a
+    /// file is never held in memory whole.
+    pub(crate) fn from_reader(reader: R, size: u64) -> Result<Self, PackageError> {
+        if size > MAX_UNPACKED {
             return Err(PackageError::TooLarge {
-                declared: bytes.len() as u64,
+                declared: size,
                 limit: MAX_UNPACKED,
             });
         }
-        let mut zip = ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| PackageError::NotAZip(e.to_string()))?;
+        let mut zip = ZipArchive::new(reader).map_err(|e| PackageError::NotAZip(e.to_string()))?;
         let mut declared: u64 = 0;
         let mut files = BTreeMap::new();
         let mut refused = Vec::new();

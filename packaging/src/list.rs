@@ -3,6 +3,8 @@
 //! Read namespace-aware (the official build tool may bind the namespace to a prefix) and written
 //! in the exact shape that tool produces.
 
+use std::io::{Read, Seek};
+
 use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, Writer};
@@ -139,7 +141,7 @@ fn write_into(w: &mut Writer<Vec<u8>>, files: &[Listed]) -> std::io::Result<()> 
 
 /// Everything wrong between the archive and its list: files missing, unlisted, listed twice, of
 /// another size or digest. A missing or unreadable list is one problem.
-pub(crate) fn problems(archive: &mut Archive<'_>) -> Vec<PackageError> {
+pub(crate) fn problems<R: Read + Seek>(archive: &mut Archive<R>) -> Vec<PackageError> {
     let listed = match archive.read_text(PATH).and_then(|xml| parse(&xml)) {
         Ok(listed) => listed,
         Err(e) => return vec![e],

@@ -1,6 +1,7 @@
 //! Reading a built package: its `APP-META.xml`, the schema of every service, and the root.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
 
 use aps_protocol::{AppMeta, ServiceMeta, TypeSchema};
 
@@ -31,7 +32,21 @@ impl Package {
     ///
     /// Never panics, whatever the bytes.
     pub fn read(bytes: &[u8]) -> Result<Self, PackageError> {
-        let mut archive = Archive::open(bytes)?;
+        Self::check(Archive::open(bytes)?)
+    }
+
+    /// Like [`read`](Self::read), from a file (or any reader that can seek) instead of memory:
+    /// only the zip's directory and the entries an import reads are read, so a large package
+    /// costs no more memory than a small one.
+    pub fn read_from(mut reader: impl Read + Seek) -> Result<Self, PackageError> {
+        let size = reader
+            .seek(SeekFrom::End(0))
+            .and_then(|size| reader.rewind().map(|()| size))
+            .map_err(|e| PackageError::NotAZip(e.to_string()))?;
+        Self::check(Archive::from_reader(reader, size)?)
+    }
+
+    fn check<R: Read + Seek>(mut archive: Archive<R>) -> Result<Self, PackageError> {
         if let Some(problem) = archive.take_refused().into_iter().next() {
             return Err(problem);
         }
@@ -66,13 +81,13 @@ impl Package {
 }
 
 /// Reads and parses `APP-META.xml`.
-pub(crate) fn read_meta(archive: &mut Archive<'_>) -> Result<AppMeta, PackageError> {
+pub(crate) fn read_meta<R: Read + Seek>(archive: &mut Archive<R>) -> Result<AppMeta, PackageError> {
     Ok(AppMeta::parse(&archive.read_text(META)?)?)
 }
 
 /// The schemas of every service that has a valid one, and a problem for each that has not.
-pub(crate) fn read_schemas(
-    archive: &mut Archive<'_>,
+pub(crate) fn read_schemas<R: Read + Seek>(
+    archive: &mut Archive<R>,
     meta: &AppMeta,
 ) -> (BTreeMap<String, TypeSchema>, Vec<PackageError>) {
     let mut schemas = BTreeMap::new();
@@ -88,8 +103,8 @@ pub(crate) fn read_schemas(
     (schemas, problems)
 }
 
-fn read_schema(
-    archive: &mut Archive<'_>,
+fn read_schema<R: Read + Seek>(
+    archive: &mut Archive<R>,
     service: &ServiceMeta,
 ) -> Result<TypeSchema, PackageError> {
     let Some(path) = service.schema.as_deref().filter(|p| !p.is_empty()) else {

@@ -71,8 +71,14 @@ proptest! {
         entries in prop::collection::vec((entry_name(), contents()), 0..8)
     ) {
         let bytes = zip_of(&entries);
-        let _ = aps_package::Package::read(&bytes);
+        let read = aps_package::Package::read(&bytes);
         let _ = aps_package::verify(&bytes);
+        // Read from a reader (a file, in the controller), the answer is the same.
+        let from = aps_package::Package::read_from(std::io::Cursor::new(&bytes));
+        prop_assert_eq!(
+            read.map_err(|e| e.to_string()),
+            from.map_err(|e| e.to_string())
+        );
     }
 
     #[test]

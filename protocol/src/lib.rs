@@ -7,6 +7,7 @@
 //!
 //! * [`headers`]: the `APS-*` header names, the request [`Phase`], and
 //!   [`header_text`](headers::header_text), which turns any message into a valid header value.
+//! * [`id`]: resource ids are UUIDs, in paths and in `aps.id`.
 //! * [`retry`]: `APS-Retry-Timeout` as a [`RetryTimeout`], with its default and its bounds.
 //! * [`accepted`]: the 202 of an operation that goes on, with `APS-Info` ([`Accepted`]).
 //! * [`busy`]: the 503 of a server at its request limit, with `Retry-After`.
@@ -30,6 +31,7 @@ pub mod busy;
 pub mod error;
 pub mod event;
 pub mod headers;
+pub mod id;
 pub mod json;
 pub mod meta;
 pub mod operation;

@@ -9,7 +9,13 @@
 //!   request head;
 //! * a connection with no request in flight is closed once nothing has crossed it for as long,
 //!   which hyper does not do by itself (a long request is not idleness; HTTP/2 pings are talk);
-//! * a request head is at most [`Limits::max_head`] bytes and [`Limits::max_headers`] headers;
+//! * a request head is at most [`Limits::max_head`] bytes and [`Limits::max_headers`] headers,
+//!   else an APS-shaped 431 (hyper reads up to twice that, and answers a bare 431 beyond);
+//! * an HTTP/1.1 request names exactly one `Host`, else an APS-shaped 400;
+//! * at most [`Limits::max_connections`] connections are held, and
+//!   [`Limits::max_connections_per_client`] from one peer address, below the descriptor limit
+//!   (raised to the hard limit at start): more are answered 503 `Busy` or 429
+//!   `TooManyConnections` (plain HTTP) or closed (TLS), with a rate-limited warning;
 //! * over TLS, every request carries the connection's client certificate as a
 //!   [`PeerCertificate`] extension. The server configuration's verifier decides which
 //!   certificates the handshake accepts ([`AnyClientCertificate`] takes any whose key the client
@@ -39,6 +45,8 @@
 //!     header_read_timeout: Duration::from_secs(10),
 //!     max_head: 64 * 1024,
 //!     max_headers: 100,
+//!     max_connections: None,
+//!     max_connections_per_client: None,
 //! };
 //! let handle = axum_server::Handle::new();
 //! let stopping = handle.clone();
@@ -51,6 +59,9 @@
 //! ```
 #![warn(missing_docs)]
 
+mod checks;
+mod connections;
+mod descriptors;
 pub mod files;
 mod idle;
 mod limits;
@@ -59,6 +70,8 @@ mod serve;
 mod shutdown;
 mod tls;
 
+pub use connections::Admitted;
+pub use descriptors::descriptor_limit;
 pub use limits::Limits;
 pub use peer::{AnyClientCertificate, PeerCertificate};
 pub use serve::serve;

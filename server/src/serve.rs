@@ -9,6 +9,7 @@ use axum_server::Handle;
 use axum_server::accept::DefaultAcceptor;
 
 use crate::Limits;
+use crate::connections::{Gate, Gated};
 use crate::idle::IdleLimit;
 use crate::peer::PeerAcceptor;
 
@@ -23,16 +24,23 @@ pub async fn serve(
     handle: Handle,
 ) -> io::Result<()> {
     let idle = limits.idle();
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        limits,
+        crate::checks::request,
+    ));
     let service = router.into_make_service();
+    let (max, per_client) = limits.connections();
+    let gate = Gate::new(max, per_client);
     let mut server = axum_server::from_tcp(listener).handle(handle);
     limits.protect(server.http_builder());
     match tls {
         Some(config) => {
             let acceptor = IdleLimit::new(PeerAcceptor::new(config, idle), idle);
+            let acceptor = Gated::new(acceptor, gate, false);
             server.acceptor(acceptor).serve(service).await
         }
         None => {
-            let acceptor = IdleLimit::new(DefaultAcceptor, idle);
+            let acceptor = Gated::new(IdleLimit::new(DefaultAcceptor, idle), gate, true);
             server.acceptor(acceptor).serve(service).await
         }
     }

@@ -48,6 +48,8 @@ fn serve(tls: Option<Arc<rustls::ServerConfig>>) -> SocketAddr {
         header_read_timeout: IDLE_LIMIT,
         max_head: 64 * 1024,
         max_headers: 100,
+        max_connections: None,
+        max_connections_per_client: None,
     };
     let handle = axum_server::Handle::new();
     tokio::spawn(aps_server::serve(listener, router(), tls, limits, handle));

@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         accepts: 2,
         retry_secs: 1,
         max_requests: 1024,
+        max_connections_per_client: None,
     };
     let mut controller = ControllerProcess::spawn(&dir.path().join("c.db"), script).await?;
     let pid = controller.pid()?.to_string();

@@ -2,7 +2,7 @@
 //! (`aps_test_support::scripted`) called in-process, its API on a loopback port.
 //!
 //! Usage: `controller-under-test --db PATH --time-scale F --accepts N --retry SECS
-//! [--max-requests N]`
+//! [--max-requests N] [--max-connections-per-client N]`
 //!
 //! It imports the scripted package, installs an instance, and prints
 //! `ready URL APPLICATION START_US` (START_US: how long `ControllerBuilder::start` took: open,
@@ -38,6 +38,9 @@ struct Args {
     /// API requests served at once (long polls included).
     #[arg(long, default_value_t = 1024)]
     max_requests: usize,
+    /// Connections one client may hold; default: the controller's.
+    #[arg(long)]
+    max_connections_per_client: Option<usize>,
 }
 
 #[tokio::main]
@@ -50,7 +53,11 @@ async fn main() -> anyhow::Result<()> {
         record: false,
     });
     let began = Instant::now();
-    let controller = Controller::builder()
+    let mut builder = Controller::builder();
+    if let Some(max) = args.max_connections_per_client {
+        builder = builder.max_connections_per_client(max);
+    }
+    let controller = builder
         .database(args.db.to_string_lossy())
         .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
         .time_scale(args.time_scale)

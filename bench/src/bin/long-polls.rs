@@ -172,6 +172,9 @@ async fn main() -> anyhow::Result<()> {
         accepts: u32::MAX,
         retry_secs: 3600,
         max_requests: 1024,
+        // This scenario measures what waiting polls cost, all from one client: let it hold
+        // them all (the soak measures the per-client limit).
+        max_connections_per_client: Some(args.polls + 64),
     };
     let mut controller = ControllerProcess::spawn(&dir.path().join("c.db"), script).await?;
     let pid = controller.pid()?.to_string();

@@ -44,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
         accepts: u32::MAX,
         retry_secs: period,
         max_requests: 1024,
+        max_connections_per_client: None,
     };
     let mut controller = ControllerProcess::spawn(&db, script).await?;
     let pid = controller.pid()?.to_string();

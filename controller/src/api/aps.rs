@@ -74,6 +74,7 @@ pub(crate) async fn put(
     JsonBody(changes): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let peer = peer.as_ref().map(|Extension(p)| p);
+    aps_protocol::id::in_resource(&changes).map_err(super::error::invalid_id)?;
     let row = owned(&api, id, peer, &headers).await?;
     let Value::Object(changes) = changes else {
         return Err(ApiError::bad_request(

@@ -9,6 +9,7 @@
 
 use aps_protocol::ErrorBody;
 use aps_protocol::body::READ_TIMEOUT;
+use aps_protocol::id::InvalidId;
 use aps_protocol::json::{MAX_DEPTH, nests_deeper_than};
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -66,6 +67,25 @@ impl From<OperationError> for ApiError {
             OperationError::InsecureEndpoint(message) => {
                 Self::new(StatusCode::BAD_REQUEST, "InsecureEndpoint", message)
             }
+            OperationError::Root {
+                resource,
+                application,
+            } => {
+                let mut body = ErrorBody::new(
+                    409,
+                    "RootResource",
+                    format!(
+                        "Resource {resource} is the root of application instance \
+                         {application}: uninstall it with DELETE /api/v1/applications/{application}"
+                    ),
+                );
+                body.details = Some(json!({
+                    "application": application,
+                    "href": format!("/api/v1/applications/{application}"),
+                }));
+                Self(body)
+            }
+            OperationError::InUse(message) => Self::new(StatusCode::CONFLICT, "Conflict", message),
             OperationError::Busy(task) => {
                 let mut body = ErrorBody::new(
                     409,
@@ -174,7 +194,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// An id in the path; anything that is not a UUID names nothing, so it is a 404.
+/// An id in the path: a UUID ([`aps_protocol::id`]), else a 400 that does not echo it.
 pub(crate) struct Id(pub Uuid);
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
@@ -183,11 +203,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(text) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::not_found("Malformed id"))?;
-        Uuid::parse_str(&text)
-            .map(Id)
-            .map_err(|_| ApiError::not_found(format!("There is nothing with id `{text}`")))
+            .map_err(|_| invalid_id(InvalidId("the id in the path")))?;
+        aps_protocol::id::parse(&text).map(Id).map_err(invalid_id)
     }
+}
+
+/// The 400 of an id that is not a UUID.
+pub(crate) fn invalid_id(error: InvalidId) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "InvalidId", error.to_string())
 }
 
 /// Query parameters, as name-value pairs (later ones win).

@@ -50,7 +50,7 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
         .route(
             "/api/v1/packages",
             post(packages::import)
-                .layer(DefaultBodyLimit::max(MAX_PACKAGE))
+                .layer(axum::Extension(packages::Uploads::default()))
                 .get(packages::list),
         )
         .route("/api/v1/packages/{id}", get(packages::get))
@@ -58,7 +58,10 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
             "/api/v1/applications",
             post(operations::install).get(operations::applications),
         )
-        .route("/api/v1/applications/{id}", get(operations::application))
+        .route(
+            "/api/v1/applications/{id}",
+            get(operations::application).delete(operations::uninstall),
+        )
         .route(
             "/api/v1/resources",
             post(operations::provision).get(operations::resources),

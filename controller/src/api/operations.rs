@@ -231,6 +231,29 @@ pub(crate) struct UnprovisionRequest {
     callback_url: Option<String>,
 }
 
+impl UnprovisionRequest {
+    /// The wait and callback of a removal: the body's, or the timeout as `?timeout=T`.
+    fn read(
+        req: Option<Self>,
+        api: &Api,
+        params: &Params,
+        headers: &HeaderMap,
+    ) -> Result<(Wait, Option<String>), ApiError> {
+        let req = req.unwrap_or_default();
+        let query_timeout = params
+            .get("timeout")
+            .map(|t| {
+                t.trim()
+                    .parse::<i64>()
+                    .map_err(|_| ApiError::bad_request("timeout must be a whole number"))
+            })
+            .transpose()?;
+        let wait = Wait::of(req.timeout.or(query_timeout), headers, api.sync_timeout)?;
+        allowed_callback(api, req.callback_url.as_ref())?;
+        Ok((wait, req.callback_url))
+    }
+}
+
 pub(crate) async fn unprovision(
     State(api): State<Api>,
     Id(id): Id,
@@ -239,18 +262,22 @@ pub(crate) async fn unprovision(
     headers: HeaderMap,
     JsonBody(req): JsonBody<Option<UnprovisionRequest>>,
 ) -> Result<Response, ApiError> {
-    let req = req.unwrap_or_default();
-    let query_timeout = params
-        .get("timeout")
-        .map(|t| {
-            t.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::bad_request("timeout must be a whole number"))
-        })
-        .transpose()?;
-    let wait = Wait::of(req.timeout.or(query_timeout), &headers, api.sync_timeout)?;
-    allowed_callback(&api, req.callback_url.as_ref())?;
-    let task = api.engine.unprovision(id, req.callback_url).await?;
+    let (wait, callback_url) = UnprovisionRequest::read(req, &api, &params, &headers)?;
+    let task = api.engine.unprovision(id, callback_url).await?;
+    run(&api, task, wait, &slot).await
+}
+
+/// `DELETE /api/v1/applications/{id}`: uninstalls the instance (takes what unprovision takes).
+pub(crate) async fn uninstall(
+    State(api): State<Api>,
+    Id(id): Id,
+    params: Params,
+    slot: Slot,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<Option<UnprovisionRequest>>,
+) -> Result<Response, ApiError> {
+    let (wait, callback_url) = UnprovisionRequest::read(req, &api, &params, &headers)?;
+    let task = api.engine.uninstall(id, callback_url).await?;
     run(&api, task, wait, &slot).await
 }
 

@@ -1,33 +1,123 @@
 //! Packages: import (`POST /api/v1/packages` with an `.app.zip` body), list and show.
+//!
+//!
+//! The body is streamed to a temporary file, never held in memory: a declared
+//! `Content-Length` over [`MAX_PACKAGE`] is refused before a byte is read, and the limit holds as
+//! the bytes arrive whatever was declared. At most [`MAX_UPLOADS`] uploads are read at once
+//! (more are answered 503 `Busy` with `Retry-After`), so a few clients cannot fill the disk or
+//! the blocking threads. The package is then read from the file (`aps_package` reads only the
+//! zip's directory and the entries an import needs) and the file is gone when the request ends.
 
+use std::sync::Arc;
+
+use aps_protocol::body::READ_TIMEOUT;
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
 
-use super::Api;
 use serde_json::{Value, json};
 
-use super::error::{ApiError, Id, RawBody};
+use super::error::{ApiError, Id};
+use super::{Api, MAX_PACKAGE};
 use crate::package::{PackageInfo, PackageModel};
+
+/// How many uploads are read at once.
+pub(crate) const MAX_UPLOADS: usize = 2;
+
+/// The places for uploads being read, shared by the route.
+#[derive(Clone)]
+pub(crate) struct Uploads(Arc<Semaphore>);
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(MAX_UPLOADS)))
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLarge",
+        format!("A package is at most {MAX_PACKAGE} bytes"),
+    )
+}
+
+fn internal(what: &str, error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "{what}");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalError",
+        format!("{what}: {error}"),
+    )
+}
 
 pub(crate) async fn import(
     State(api): State<Api>,
-    RawBody(body): RawBody,
-) -> Result<(StatusCode, Json<PackageInfo>), ApiError> {
-    // Unzipping and parsing up to 256 MiB takes a while: not on the threads serving requests.
-    let read = tokio::task::spawn_blocking(move || aps_package::Package::read(&body))
+    axum::Extension(uploads): axum::Extension<Uploads>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_PACKAGE as u64) {
+        return Err(too_large());
+    }
+    let Ok(_place) = uploads.0.clone().try_acquire_owned() else {
+        let mut answer = aps_protocol::busy::busy("controller").map(Body::from);
+        *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return Ok(answer.into_response());
+    };
+    let file = match tokio::time::timeout(READ_TIMEOUT, spool(request.into_body())).await {
+        Ok(spooled) => spooled?,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                "The request body did not arrive in time",
+            ));
+        }
+    };
+    // Unzipping and parsing takes a while: not on the threads serving requests.
+    let read = tokio::task::spawn_blocking(move || aps_package::Package::read_from(file))
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                format!("reading the package failed: {e}"),
-            )
-        })?;
+        .map_err(|e| internal("reading the package failed", e))?;
     let package =
         read.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidPackage", e.to_string()))?;
     let model = PackageModel::from(package);
-    Ok((StatusCode::CREATED, Json(api.engine.import(&model).await?)))
+    let info: PackageInfo = api.engine.import(&model).await?;
+    Ok((StatusCode::CREATED, Json(info)).into_response())
+}
+
+/// Writes a body to an anonymous temporary file (deleted when closed), at most
+/// [`MAX_PACKAGE`] bytes.
+async fn spool(body: Body) -> Result<std::fs::File, ApiError> {
+    let write_failed = |e: std::io::Error| internal("cannot write the upload", e);
+    let file = tempfile::tempfile().map_err(|e| internal("cannot make a temporary file", e))?;
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
+    let mut stream = body.into_data_stream();
+    let mut written: usize = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidBody",
+                format!("The body could not be read: {e}"),
+            )
+        })?;
+        written = written.saturating_add(chunk.len());
+        if written > MAX_PACKAGE {
+            return Err(too_large());
+        }
+        file.write_all(&chunk).await.map_err(write_failed)?;
+    }
+    file.flush().await.map_err(write_failed)?;
+    Ok(file.into_inner().into_std().await)
 }
 
 /// `GET /api/v1/packages`: every imported package, oldest first, as `{"items": […]}`.

@@ -41,6 +41,7 @@ pub struct ControllerBuilder {
     max_requests: usize,
     max_waiting: usize,
     header_read_timeout: Duration,
+    connections: crate::serve::Connections,
     paused_clock: bool,
 }
 
@@ -62,6 +63,7 @@ impl Default for ControllerBuilder {
             max_requests: api::DEFAULT_MAX_REQUESTS,
             max_waiting: api::DEFAULT_MAX_WAITING,
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
+            connections: crate::serve::Connections::default(),
             paused_clock: false,
         }
     }
@@ -183,6 +185,21 @@ impl ControllerBuilder {
         self
     }
 
+    /// How many connections the API holds at once (default: three quarters of the process's
+    /// descriptor limit, which is raised to the hard limit at start); more are answered 503.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.connections.max = Some(connections);
+        self
+    }
+
+    /// How many connections one peer address may hold at once (default: a quarter of
+    /// [`max_connections`](Self::max_connections)); more are answered 429, so that one client
+    /// (thousands of long polls) cannot shut others out.
+    pub fn max_connections_per_client(mut self, connections: usize) -> Self {
+        self.connections.per_client = Some(connections);
+        self
+    }
+
     /// Says the runtime's tokio clock is paused (tests): database calls then keep it from
     /// auto-advancing while SQLite works on its own thread. Default off; the [paused test
     /// kit](crate::testkit::TestController::start_paused) turns it on.
@@ -285,6 +302,7 @@ impl ControllerBuilder {
             app.clone(),
             tls,
             self.header_read_timeout,
+            self.connections,
         );
         Ok(Controller {
             router: app,

@@ -15,6 +15,7 @@ use http::{HeaderMap, Request};
 use tower::ServiceExt;
 
 use super::reply::MAX_BODY;
+use super::request::url_of;
 use super::{Call, Endpoints, Reply, base_key};
 use crate::tls::Authority;
 
@@ -75,11 +76,11 @@ impl Endpoints {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<Reply, Unreachable> {
-        let url = format!("{}{}", base_key(call.base), call.path);
+        let url = url_of(call.base, &call.path, call.query)?;
         self.warn_unverified(base_key(call.base));
         let mut response = self
             .http
-            .request(call.method.clone(), &url)
+            .request(call.method.clone(), url)
             .headers(headers)
             .body(body)
             .send()
@@ -117,10 +118,11 @@ pub(super) async fn in_process(
 ) -> Result<Reply, Unreachable> {
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = call.method.clone();
-    *request.uri_mut() = call
-        .path
+    // Escaped the same way as over HTTP; the router sees only the path.
+    let url = url_of("http://in-process/", &call.path, call.query)?;
+    *request.uri_mut() = url[url::Position::BeforePath..url::Position::AfterQuery]
         .parse()
-        .map_err(|_| Unreachable(format!("bad path {}", call.path)))?;
+        .map_err(|_| Unreachable("the call's path is not a URI".into()))?;
     *request.headers_mut() = headers;
     let response = match router.clone().oneshot(request).await {
         Ok(response) => response,

@@ -89,19 +89,17 @@ impl Engine {
         })?;
         let (name, decl) = resolve(schema, path, method)?;
         validate::parameters(name, decl, query, body.as_ref())?;
-        let mut target = format!("/{}/{}{}", row.service, row.id, decl.path);
-        if !query.is_empty() {
-            let mut encoded = url::form_urlencoded::Serializer::new(String::new());
-            encoded.extend_pairs(query);
-            target.push('?');
-            target.push_str(&encoded.finish());
-        }
+        let target = [row.service.clone(), row.id.to_string()]
+            .into_iter()
+            .chain(decl.segments().map(str::to_owned))
+            .collect();
         let mut record = self.new_record(Operation::Call, &app, &package, &row, None);
         record.task.name = Operation::call_name(name, &row.service, row.id, &package.meta.name);
         record.work.call = Some(CallWork {
             operation: name.to_owned(),
             method: decl.verb.to_string(),
             path: target,
+            query: query.to_vec(),
             body: body.filter(|b| !b.is_null()),
         });
         Ok(self.begin(record, None, None, None, &[]).await?)

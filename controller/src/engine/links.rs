@@ -128,7 +128,7 @@ impl Engine {
         }
         if notify {
             let body = self.resource_json(other).await?;
-            let path = format!("/{}/{}/{relation}", source.service, source.id);
+            let path = vec![source.service.clone(), source.id.to_string(), relation.to_owned()];
             self.notify(&app, Method::POST, path, Some(&body)).await?;
         }
         match self.store.link(&planned.rows, &planned.single).await? {
@@ -175,7 +175,12 @@ impl Engine {
             }
         }
         if notify {
-            let path = format!("/{}/{}/{relation}/{target}", source.service, source.id);
+            let path = vec![
+                source.service.clone(),
+                source.id.to_string(),
+                relation.to_owned(),
+                target.to_string(),
+            ];
             self.notify(&app, Method::DELETE, path, None).await?;
         }
         self.store.unlink(&rows).await?;
@@ -242,13 +247,14 @@ impl Engine {
         &self,
         app: &ApplicationRow,
         method: Method,
-        path: String,
+        path: Vec<String>,
         body: Option<&Value>,
     ) -> Result<(), OperationError> {
         let call = Call {
             method,
             base: &app.endpoint,
             path,
+            query: &[],
             phase: Phase::Sync,
             instance: app.id,
             transaction: Uuid::new_v4(),

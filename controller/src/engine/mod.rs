@@ -15,6 +15,7 @@ pub(crate) mod outcome;
 mod relations;
 mod resources;
 mod slots;
+mod urls;
 mod validate;
 
 use std::sync::{Arc, Weak};
@@ -264,12 +265,13 @@ impl Engine {
             (Some(_), _) | (None, Operation::Call) => None,
             (None, _) => self.store.resource(task.resource.id).await?.map(|r| r.body),
         };
-        let (method, path, sent) = match (task.operation, &record.work.call) {
+        let service = task.resource.service.clone();
+        let (method, path, query, sent) = match (task.operation, &record.work.call) {
             (Operation::Call, Some(call)) => {
                 let method = Method::from_bytes(call.method.as_bytes()).map_err(|_| {
                     StoreError::Corrupt(format!("the call's verb `{}`", call.method))
                 })?;
-                (method, call.path.clone(), call.body.clone())
+                (method, call.path.clone(), &call.query[..], call.body.clone())
             }
             (Operation::Call, None) => {
                 return Err(StoreError::Corrupt(
@@ -278,17 +280,20 @@ impl Engine {
             }
             (Operation::Install | Operation::Provision, _) => (
                 Method::POST,
-                format!("/{}/", task.resource.service),
+                vec![service, String::new()],
+                &[][..],
                 self.sent(&record).await?,
             ),
             (Operation::Configure, _) => (
                 Method::PUT,
-                format!("/{}/{}", task.resource.service, task.resource.id),
+                vec![service, task.resource.id.to_string()],
+                &[][..],
                 self.sent(&record).await?,
             ),
             (Operation::Unprovision, _) => (
                 Method::DELETE,
-                format!("/{}/{}", task.resource.service, task.resource.id),
+                vec![service, task.resource.id.to_string()],
+                &[][..],
                 None,
             ),
         };
@@ -302,6 +307,7 @@ impl Engine {
             method,
             base: &record.work.endpoint,
             path,
+            query,
             phase,
             instance: task.application,
             transaction: record.work.transaction_id,

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::outcome::{stamp, transitional};
+use super::urls::{self, callback};
 use super::{Engine, validate};
 use crate::package::{PackageInfo, PackageModel};
 use crate::store::{ApplicationRow, ResourceRow, StoreError};
@@ -26,6 +27,17 @@ pub(crate) enum OperationError {
     /// A TLS controller would send an instance's key to an endpoint over plain HTTP.
     #[error("{0}")]
     InsecureEndpoint(String),
+    /// The resource is an instance's root, which only uninstalling the instance removes.
+    #[error("resource {resource} is the root of application instance {application}")]
+    Root {
+        /// The root resource.
+        resource: Uuid,
+        /// Its instance.
+        application: Uuid,
+    },
+    /// The instance still has resources other than its root.
+    #[error("{0}")]
+    InUse(String),
     /// Another task is working on the resource.
     #[error("task {0} is still working on this resource")]
     Busy(Uuid),
@@ -77,6 +89,8 @@ impl From<StoreError> for OperationError {
 
 /// The properties of a request's resource: an object, without its `aps` member.
 fn properties(value: Value, what: &str) -> Result<Map<String, Value>, OperationError> {
+    // The controller gives ids; one sent anyway must still be an id, never a path.
+    aps_protocol::id::in_resource(&value).map_err(|e| OperationError::Invalid(e.to_string()))?;
     match value {
         Value::Object(mut map) => {
             map.remove("aps");
@@ -86,17 +100,6 @@ fn properties(value: Value, what: &str) -> Result<Map<String, Value>, OperationE
         _ => Err(OperationError::Invalid(format!(
             "{what} must be a JSON object"
         ))),
-    }
-}
-
-/// Checks a callback URL: absolute, http or https.
-fn callback(url: Option<String>) -> Result<Option<String>, OperationError> {
-    let Some(url) = url else { return Ok(None) };
-    match url::Url::parse(&url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(Some(url)),
-        _ => Err(OperationError::Invalid(
-            "callbackURL must be an absolute http or https URL".into(),
-        )),
     }
 }
 
@@ -198,16 +201,13 @@ impl Engine {
         callback_url: Option<String>,
     ) -> Result<Task, OperationError> {
         let callback_url = callback(callback_url)?;
-        if !matches!(url::Url::parse(&endpoint), Ok(u) if matches!(u.scheme(), "http" | "https")) {
-            return Err(OperationError::Invalid(
-                "endpoint must be an absolute http or https URL".into(),
-            ));
-        }
+        urls::web_endpoint(&endpoint)?;
         // Refused before anything is stored; the endpoint client refuses it again at the call,
         // for installs stored before the controller switched to TLS.
         if let Some(why) = self.endpoints.install_refusal(&endpoint) {
             return Err(OperationError::InsecureEndpoint(why));
         }
+        urls::endpoint(&endpoint)?;
         let package = self.package(package_id).await?;
         let root = package.root().to_owned();
         let app = ApplicationRow {
@@ -321,7 +321,41 @@ impl Engine {
         callback_url: Option<String>,
     ) -> Result<Task, OperationError> {
         let callback_url = callback(callback_url)?;
+        let row = self.stored_resource(id).await?;
+        let app = self.store.application(row.application_id).await?;
+        if let Some(app) = app.filter(|app| app.root_id == id) {
+            return Err(OperationError::Root {
+                resource: id,
+                application: app.id,
+            });
+        }
         self.change_stored(id, Operation::Unprovision, callback_url, |_| {})
+            .await
+    }
+
+    /// Uninstalls an instance: unprovisions its root resource on the endpoint, and forgets the
+    /// instance when that succeeds. Its other resources must be unprovisioned first.
+    pub(crate) async fn uninstall(
+        &self,
+        id: Uuid,
+        callback_url: Option<String>,
+    ) -> Result<Task, OperationError> {
+        let callback_url = callback(callback_url)?;
+        let (app, _) = self.instance(id).await?;
+        let others = self
+            .store
+            .resources(Some(id), None)
+            .await?
+            .iter()
+            .filter(|r| r.id != app.root_id)
+            .count();
+        if others > 0 {
+            return Err(OperationError::InUse(format!(
+                "Application instance {id} still has {others} resources besides its root: \
+                 unprovision them first"
+            )));
+        }
+        self.change_stored(app.root_id, Operation::Unprovision, callback_url, |_| {})
             .await
     }
 

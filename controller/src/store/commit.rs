@@ -281,6 +281,15 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                         .await?;
                     // A resource that is gone is linked to nothing, in either direction.
                     super::links::remove_all(db, id).await?;
+                    // An instance whose root is gone is uninstalled: forgotten, unless a
+                    // resource of it was provisioned meanwhile.
+                    sqlx::query(
+                        "DELETE FROM applications WHERE root_id = ?1 AND NOT EXISTS
+                         (SELECT 1 FROM resources WHERE application_id = applications.id)",
+                    )
+                    .bind(id)
+                    .execute(&mut *db)
+                    .await?;
                 }
             }
             if let Some(callback) = callback {

@@ -267,7 +267,8 @@ impl Store {
         row.map(|row| resource_row(&row)).transpose()
     }
 
-    /// Resources, filtered by application and type id.
+    /// Resources, filtered by application and by type: a type id or a service id, as
+    /// provisioning takes either.
     pub(crate) async fn resources(
         &self,
         application: Option<Uuid>,
@@ -276,7 +277,8 @@ impl Store {
         let _held = self.hold();
         let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT id, application_id, service, type_id, body FROM resources
-             WHERE (?1 IS NULL OR application_id = ?1) AND (?2 IS NULL OR type_id = ?2)
+             WHERE (?1 IS NULL OR application_id = ?1)
+               AND (?2 IS NULL OR type_id = ?2 OR service = ?2)
              ORDER BY rowid",
         )
         .bind(application.map(|id| id.to_string()))

@@ -39,14 +39,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// #[aps_core::async_trait]
 /// impl Transport for One {
 ///     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, BoxError> {
-///         assert_eq!(request.uri(), "http://controller.example/aps/2/resources/r1");
+///         assert_eq!(request.uri(), "http://controller.example/aps/2/resources/6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e");
 ///         Ok(Response::new(Bytes::from_static(br#"{"quota": 5}"#)))
 ///     }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> aps_core::Result<()> {
 /// let client = ControllerClient::new(One, "http://controller.example/", uuid::Uuid::nil());
-/// let resource = client.resource("r1").await?;
+/// let resource = client.resource("6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e").await?;
 /// assert_eq!(resource["quota"], 5);
 /// # Ok(()) }
 /// ```
@@ -146,6 +146,8 @@ impl ControllerClient {
     /// `{base}/aps/2/resources/{id}` and then `more` segments, each escaped as one path
     /// segment.
     pub(crate) fn resource_url(&self, id: &str, more: &[&str]) -> Result<String> {
+        // Only a UUID: `.`, `..` or `a/b` would name another path once the URL is resolved.
+        aps_protocol::id::parse(id).map_err(|e| Error::bad_request(e.to_string()))?;
         let base = self.base.trim_end_matches('/');
         let mut url = format!("{base}/aps/2/resources");
         for segment in std::iter::once(&id).chain(more) {
@@ -257,10 +259,13 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn an_update_puts_json_to_the_escaped_resource_url_as_the_instance() {
+    async fn an_update_puts_json_to_the_resource_url_as_the_instance() {
         let (client, seen) = scripted(StatusCode::OK, r#"{"quota": 6}"#);
         let stored = client
-            .update("a b/c", &serde_json::json!({"quota": 6}))
+            .update(
+                "6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e",
+                &serde_json::json!({"quota": 6}),
+            )
             .await;
         assert_eq!(stored.expect("stored")["quota"], 6);
         let seen = seen.seen.lock().expect("lock");
@@ -268,7 +273,7 @@ pub(crate) mod tests {
         assert_eq!(request.method(), Method::PUT);
         assert_eq!(
             request.uri(),
-            "http://controller.example:6308/prefix/aps/2/resources/a%20b%2Fc"
+            "http://controller.example:6308/prefix/aps/2/resources/6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e"
         );
         assert_eq!(
             request.headers()[headers::INSTANCE_ID],
@@ -282,24 +287,33 @@ pub(crate) mod tests {
     async fn the_controllers_4xx_passes_through_and_anything_else_is_a_502() {
         let body = r#"{"code": 404, "error": "NotFound", "message": "no such resource"}"#;
         let (client, _) = scripted(StatusCode::NOT_FOUND, body);
-        let error = client.resource("r1").await.expect_err("404");
+        let error = client
+            .resource("6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e")
+            .await
+            .expect_err("404");
         assert_eq!(
             (error.status(), error.name()),
             (StatusCode::NOT_FOUND, "NotFound")
         );
         assert_eq!(error.message(), "controller: no such resource");
         let (client, _) = scripted(StatusCode::INTERNAL_SERVER_ERROR, body);
-        let error = client.resource("r1").await.expect_err("500");
+        let error = client
+            .resource("6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e")
+            .await
+            .expect_err("500");
         assert_eq!(error.status(), StatusCode::BAD_GATEWAY);
         let (client, _) = scripted(StatusCode::OK, "<html>");
-        let error = client.resource("r1").await.expect_err("not JSON");
+        let error = client
+            .resource("6f1c1a40-3b51-4d36-a0bb-0d8b8a6f2a9e")
+            .await
+            .expect_err("not JSON");
         assert_eq!(error.name(), "InvalidControllerResponse");
     }
 
     #[tokio::test]
-    async fn ids_that_would_name_another_path_are_refused_before_any_call() {
+    async fn ids_that_are_not_uuids_are_refused_before_any_call() {
         let (client, seen) = scripted(StatusCode::OK, "{}");
-        for id in ["", ".", ".."] {
+        for id in ["", ".", "..", "a b/c", "../../etc/passwd"] {
             let error = client.fetch(id).await.expect_err(id);
             assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{id}");
             let error = client.unlink("r1", "domains", id).await.expect_err(id);

@@ -26,7 +26,9 @@ async fn controller_requiring(pki: &Pki, server: &Party) -> String {
         .unwrap();
     let router = axum::Router::new().route(
         "/aps/2/resources/{id}",
-        axum::routing::get(|| async { axum::Json(json!({"aps": {"id": "m1"}, "quota": 7})) }),
+        axum::routing::get(|| async {
+            axum::Json(json!({"aps": {"id": "00000000-0000-4000-8000-00000000a001"}, "quota": 7}))
+        }),
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!(
@@ -48,7 +50,10 @@ async fn the_endpoint_calls_its_controller_back_with_the_instance_certificate() 
     let controller_url = controller_requiring(&pki, &controller).await;
 
     let retrieved = client(&endpoint, Some(&controller))
-        .get(format!("{}/mailbox/m1", endpoint.url))
+        .get(format!(
+            "{}/mailbox/00000000-0000-4000-8000-00000000a001",
+            endpoint.url
+        ))
         .header("APS-Instance-ID", instance.to_string())
         .header("APS-Controller-URI", &controller_url)
         .send()
@@ -74,7 +79,10 @@ async fn an_uninstalled_instance_is_forgotten_with_its_credentials() {
     let controller_url = controller_requiring(&pki, &controller).await;
 
     let uninstalled = client(&endpoint, Some(&controller))
-        .delete(format!("{}/globals/g1", endpoint.url))
+        .delete(format!(
+            "{}/globals/00000000-0000-4000-8000-00000000b001",
+            endpoint.url
+        ))
         .header("APS-Instance-ID", instance.to_string())
         .header("APS-Controller-URI", &controller_url)
         .send()

@@ -32,6 +32,9 @@ pub struct Mailbox {
     pub job: Option<String>,
     #[serde(default)]
     pub usage: Option<u64>,
+    /// A fraction: read through the flattened `Resource` with exact numbers on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
     #[serde(flatten)]
     pub resource: Resource,
 }

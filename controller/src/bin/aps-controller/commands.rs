@@ -1,5 +1,6 @@
 //! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`,
-//! and those about one resource (`call`, `link`, `unlink`, `links`, in [`crate::resources`]).
+//! `application uninstall`, and those about one resource (`call`, `link`, `unlink`, `links`, in
+//! [`crate::resources`]).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -60,6 +61,25 @@ enum Command {
     },
     #[command(flatten)]
     Resource(crate::resources::ResourceCommand),
+    /// Acts on an application instance.
+    Application {
+        #[command(subcommand)]
+        action: ApplicationAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApplicationAction {
+    /// Uninstalls an instance: unprovisions its root resource on the endpoint, then forgets it.
+    Uninstall {
+        #[command(flatten)]
+        target: Target,
+        /// The application instance.
+        id: Uuid,
+        /// 0 answers at once; -1 waits the server's default; N waits up to N seconds.
+        #[arg(long, allow_negative_numbers = true)]
+        timeout: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +187,14 @@ struct Serve {
     /// or a duration such as `10s`.
     #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     header_read_timeout: Duration,
+    /// How many connections are held at once; default: three quarters of the descriptor limit
+    /// (raised to the hard limit at start). More are answered 503.
+    #[arg(long, env = "APS_CONTROLLER_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// How many connections one client (peer address) may hold at once; default: a quarter of
+    /// --max-connections. More are answered 429.
+    #[arg(long, env = "APS_CONTROLLER_MAX_CONNECTIONS_PER_CLIENT")]
+    max_connections_per_client: Option<usize>,
 }
 
 fn time_scale(text: &str) -> Result<f64, String> {
@@ -248,14 +276,39 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .client()?
                 .send(Method::POST, "/api/v1/resources", Some(&body))
                 .await?;
-            println!("{}", serde_json::to_string_pretty(&answer.body)?);
-            Ok(if (200..300).contains(&answer.status) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            print_answer(&answer)
+        }
+        Command::Application {
+            action:
+                ApplicationAction::Uninstall {
+                    target,
+                    id,
+                    timeout,
+                },
+        } => {
+            let body = timeout.map(|timeout| json!({ "timeout": timeout }));
+            let path = format!("/api/v1/applications/{id}");
+            let answer = target
+                .client()?
+                .send(Method::DELETE, &path, body.as_ref())
+                .await?;
+            if answer.status == 204 {
+                println!("Application instance {id} uninstalled");
+                return Ok(ExitCode::SUCCESS);
+            }
+            print_answer(&answer)
         }
     }
+}
+
+/// Prints an answer's JSON; succeeds on a 2xx.
+fn print_answer(answer: &aps_controller::Answer) -> anyhow::Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(&answer.body)?);
+    Ok(if (200..300).contains(&answer.status) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn exit_for(task: &Task) -> ExitCode {
@@ -308,6 +361,12 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .header_read_timeout(args.header_read_timeout);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
+    }
+    if let Some(max) = args.max_connections {
+        builder = builder.max_connections(max);
+    }
+    if let Some(max) = args.max_connections_per_client {
+        builder = builder.max_connections_per_client(max);
     }
     if let Some(ca) = &args.endpoint_ca {
         builder = builder.endpoint_ca(ca);
