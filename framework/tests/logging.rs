@@ -71,13 +71,14 @@ async fn every_line_of_a_request_carries_the_transaction_instance_service_and_ph
 
     // A custom operation, here in the async phase, is logged like the others.
     let controller = support::FakeController::default();
+    let id = uuid::Uuid::new_v4().to_string();
     controller.store(
-        "m1",
-        serde_json::json!({"aps": {"id": "m1"}, "quota": 5, "usage": 2}),
+        &id,
+        serde_json::json!({"aps": {"id": id}, "quota": 5, "usage": 2}),
     );
     let controller_uri = controller.clone().start().await;
     let logs = capture(Level::INFO);
-    let request = Request::get("/mailbox/m1/usage?days=3")
+    let request = Request::get(format!("/mailbox/{id}/usage?days=3"))
         .header("APS-Instance-ID", instance.to_string())
         .header("APS-Controller-URI", controller_uri)
         .header("APS-Transaction-ID", "txn-9")
@@ -95,7 +96,7 @@ async fn every_line_of_a_request_carries_the_transaction_instance_service_and_ph
     }
     assert!(lines[0].contains("counting 3 days"), "{text}");
     assert!(
-        lines[1].contains("status=200") && lines[1].contains("GET /mailbox/m1/usage"),
+        lines[1].contains("status=200") && lines[1].contains(&format!("GET /mailbox/{id}/usage")),
         "{text}"
     );
 }

@@ -128,7 +128,11 @@ impl Engine {
         }
         if notify {
             let body = self.resource_json(other).await?;
-            let path = vec![source.service.clone(), source.id.to_string(), relation.to_owned()];
+            let path = vec![
+                source.service.clone(),
+                source.id.to_string(),
+                relation.to_owned(),
+            ];
             self.notify(&app, Method::POST, path, Some(&body)).await?;
         }
         match self.store.link(&planned.rows, &planned.single).await? {

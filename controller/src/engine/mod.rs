@@ -271,7 +271,12 @@ impl Engine {
                 let method = Method::from_bytes(call.method.as_bytes()).map_err(|_| {
                     StoreError::Corrupt(format!("the call's verb `{}`", call.method))
                 })?;
-                (method, call.path.clone(), &call.query[..], call.body.clone())
+                (
+                    method,
+                    call.path.clone(),
+                    &call.query[..],
+                    call.body.clone(),
+                )
             }
             (Operation::Call, None) => {
                 return Err(StoreError::Corrupt(

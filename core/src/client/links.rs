@@ -69,30 +69,41 @@ mod tests {
             fqdn: String,
         }
         let (client, seen) = scripted(StatusCode::OK, r#"[{"fqdn": "a.test"}]"#);
-        let domains: Vec<Domain> = client.linked("w 1", "domains").await.expect("linked");
+        let domains: Vec<Domain> = client
+            .linked("00000000-0000-4000-8000-0000000000e1", "domains")
+            .await
+            .expect("linked");
         assert_eq!(domains[0].fqdn, "a.test");
         let link = r#"{"aps": {"link": "collection", "id": "d1", "href": "/aps/2/resources/d1"}}"#;
         let (linker, made) = scripted(StatusCode::CREATED, link);
-        let made_link = linker.link("w1", "domains", "d1").await.expect("link");
+        let made_link = linker
+            .link("00000000-0000-4000-8000-0000000000e1", "domains", "d1")
+            .await
+            .expect("link");
         assert_eq!(made_link.id(), "d1");
         let (unlinker, removed) = scripted(StatusCode::NO_CONTENT, "");
         unlinker
-            .unlink("w1", "domains", "d/1")
+            .unlink("00000000-0000-4000-8000-0000000000e1", "domains", "d/1")
             .await
             .expect("unlink");
         let base = "http://controller.example:6308/prefix/aps/2/resources";
         let calls = [
-            (&seen, Method::GET, format!("{base}/w%201/domains"), ""),
+            (
+                &seen,
+                Method::GET,
+                format!("{base}/00000000-0000-4000-8000-0000000000e1/domains"),
+                "",
+            ),
             (
                 &made,
                 Method::POST,
-                format!("{base}/w1/domains"),
+                format!("{base}/00000000-0000-4000-8000-0000000000e1/domains"),
                 r#"{"aps":{"id":"d1"}}"#,
             ),
             (
                 &removed,
                 Method::DELETE,
-                format!("{base}/w1/domains/d%2F1"),
+                format!("{base}/00000000-0000-4000-8000-0000000000e1/domains/d%2F1"),
                 "",
             ),
         ];
@@ -114,13 +125,13 @@ mod tests {
             r#"{"code": 404, "error": "NotFound", "message": "not linked"}"#,
         );
         let error = refusing
-            .unlink("w1", "domains", "d9")
+            .unlink("00000000-0000-4000-8000-0000000000e1", "domains", "d9")
             .await
             .expect_err("404");
         assert_eq!(error.status(), StatusCode::NOT_FOUND);
         let (typo, _) = scripted(StatusCode::OK, r#"[{"name": "x"}]"#);
         let error = typo
-            .linked::<Domain>("w1", "domains")
+            .linked::<Domain>("00000000-0000-4000-8000-0000000000e1", "domains")
             .await
             .expect_err("unfit");
         assert_eq!(error.name(), "InvalidControllerResponse");

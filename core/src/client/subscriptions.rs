@@ -84,18 +84,35 @@ mod tests {
             id: Some("ignored".into()),
             ..Subscription::to_resource("changed", "w1", "onChange")
         };
-        let subscription = client.subscribe("d 1", &wanted).await.expect("subscribe");
+        let subscription = client
+            .subscribe("00000000-0000-4000-8000-0000000000d1", &wanted)
+            .await
+            .expect("subscribe");
         assert_eq!(subscription.id.as_deref(), Some("s1"));
         assert_eq!(subscription.event, CHANGED);
         let (lister, listed) = scripted(StatusCode::OK, list);
-        assert_eq!(lister.subscriptions("d1").await.expect("list").len(), 1);
+        assert_eq!(
+            lister
+                .subscriptions("00000000-0000-4000-8000-0000000000d1")
+                .await
+                .expect("list")
+                .len(),
+            1
+        );
         let (reader, read) = scripted(StatusCode::OK, made);
         assert_eq!(
-            reader.subscription("d1", "s1").await.expect("one").handler,
+            reader
+                .subscription("00000000-0000-4000-8000-0000000000d1", "s1")
+                .await
+                .expect("one")
+                .handler,
             "onChange"
         );
         let (ender, ended) = scripted(StatusCode::NO_CONTENT, "");
-        ender.unsubscribe("d1", "s/1").await.expect("unsubscribe");
+        ender
+            .unsubscribe("00000000-0000-4000-8000-0000000000d1", "s/1")
+            .await
+            .expect("unsubscribe");
         let base = "http://controller.example:6308/prefix/aps/2/resources";
         let body =
             format!(r#"{{"event":"{CHANGED}","source":{{"id":"w1"}},"handler":"onChange"}}"#);
@@ -103,25 +120,25 @@ mod tests {
             (
                 &posted,
                 Method::POST,
-                format!("{base}/d%201/aps/subscriptions"),
+                format!("{base}/00000000-0000-4000-8000-0000000000d1/aps/subscriptions"),
                 body,
             ),
             (
                 &listed,
                 Method::GET,
-                format!("{base}/d1/aps/subscriptions"),
+                format!("{base}/00000000-0000-4000-8000-0000000000d1/aps/subscriptions"),
                 String::new(),
             ),
             (
                 &read,
                 Method::GET,
-                format!("{base}/d1/aps/subscriptions/s1"),
+                format!("{base}/00000000-0000-4000-8000-0000000000d1/aps/subscriptions/s1"),
                 String::new(),
             ),
             (
                 &ended,
                 Method::DELETE,
-                format!("{base}/d1/aps/subscriptions/s%2F1"),
+                format!("{base}/00000000-0000-4000-8000-0000000000d1/aps/subscriptions/s%2F1"),
                 String::new(),
             ),
         ];
@@ -138,10 +155,16 @@ mod tests {
             StatusCode::NOT_FOUND,
             r#"{"code": 404, "error": "NotFound", "message": "no subscription"}"#,
         );
-        let error = missing.unsubscribe("d1", "s9").await.expect_err("404");
+        let error = missing
+            .unsubscribe("00000000-0000-4000-8000-0000000000d1", "s9")
+            .await
+            .expect_err("404");
         assert_eq!(error.status(), StatusCode::NOT_FOUND);
         let (odd, _) = scripted(StatusCode::CREATED, r#"{"id": "s1"}"#);
-        let error = odd.subscribe("d1", &wanted).await.expect_err("unfit");
+        let error = odd
+            .subscribe("00000000-0000-4000-8000-0000000000d1", &wanted)
+            .await
+            .expect_err("unfit");
         assert_eq!(error.name(), "InvalidControllerResponse");
     }
 }

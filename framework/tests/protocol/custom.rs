@@ -6,7 +6,10 @@ use super::*;
 
 async fn rig() -> Rig {
     let rig = Rig::with(sites::app()).await;
-    rig.controller.store("s1", site("s1"));
+    rig.controller.store(
+        "00000000-0000-4000-8000-0000000005a1",
+        site("00000000-0000-4000-8000-0000000005a1"),
+    );
     rig
 }
 
@@ -14,7 +17,12 @@ async fn rig() -> Rig {
 async fn a_sync_operation_answers_200_with_its_json_result_from_the_loaded_resource() {
     let rig = rig().await;
     let r = rig
-        .send(Method::GET, "/site/s1/stats?days=7&tag=a%20b", None, None)
+        .send(
+            Method::GET,
+            "/site/00000000-0000-4000-8000-0000000005a1/stats?days=7&tag=a%20b",
+            None,
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "content-type"), "application/json");
@@ -30,7 +38,14 @@ async fn a_sync_operation_answers_200_with_its_json_result_from_the_loaded_resou
 #[tokio::test]
 async fn an_operation_without_a_result_answers_204() {
     let rig = rig().await;
-    let r = rig.send(Method::POST, "/site/s1/touch", None, None).await;
+    let r = rig
+        .send(
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/touch",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(r.bytes().await.unwrap().is_empty());
 }
@@ -38,12 +53,24 @@ async fn an_operation_without_a_result_answers_204() {
 #[tokio::test]
 async fn an_async_operation_answers_202_then_done_on_the_async_phase_call() {
     let rig = rig().await;
-    let r = rig.send(Method::POST, "/site/s1/restart", None, None).await;
+    let r = rig
+        .send(
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/restart",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&r, "aps-info"), "Restarting");
     assert_eq!(header(&r, "aps-retry-timeout"), "5");
     let r = rig
-        .send(Method::POST, "/site/s1/restart", Some("async"), None)
+        .send(
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/restart",
+            Some("async"),
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
@@ -62,7 +89,12 @@ async fn a_missing_or_mistyped_query_parameter_is_400_naming_it_before_the_resou
         ("?days=1&days=2", "InvalidParameter"),
     ] {
         let r = rig
-            .send(Method::GET, &format!("/site/s1/stats{query}"), None, None)
+            .send(
+                Method::GET,
+                &format!("/site/00000000-0000-4000-8000-0000000005a1/stats{query}"),
+                None,
+                None,
+            )
             .await;
         let body = error(r, StatusCode::BAD_REQUEST, name).await;
         assert!(
@@ -80,7 +112,7 @@ async fn a_body_parameter_is_read_into_its_type_and_a_malformed_one_is_400_namin
     let r = rig
         .send(
             Method::PUT,
-            "/site/s1/settings/current",
+            "/site/00000000-0000-4000-8000-0000000005a1/settings/current",
             None,
             Some(json!({"workers": 4})),
         )
@@ -89,7 +121,12 @@ async fn a_body_parameter_is_read_into_its_type_and_a_malformed_one_is_400_namin
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"workers": 4}));
     for body in [json!({"workers": "four"}), json!({"workers": 300})] {
         let r = rig
-            .send(Method::PUT, "/site/s1/settings/current", None, Some(body))
+            .send(
+                Method::PUT,
+                "/site/00000000-0000-4000-8000-0000000005a1/settings/current",
+                None,
+                Some(body),
+            )
             .await;
         let body = error(r, StatusCode::BAD_REQUEST, "InvalidParameter").await;
         assert!(
@@ -98,7 +135,10 @@ async fn a_body_parameter_is_read_into_its_type_and_a_malformed_one_is_400_namin
         );
     }
     let r = rig
-        .request(Method::PUT, "/site/s1/settings/current")
+        .request(
+            Method::PUT,
+            "/site/00000000-0000-4000-8000-0000000005a1/settings/current",
+        )
         .header("content-type", "application/json")
         .body("{\"workers\": ")
         .send()
@@ -110,7 +150,12 @@ async fn a_body_parameter_is_read_into_its_type_and_a_malformed_one_is_400_namin
         "{body}"
     );
     let r = rig
-        .send(Method::PUT, "/site/s1/settings/current", None, None)
+        .send(
+            Method::PUT,
+            "/site/00000000-0000-4000-8000-0000000005a1/settings/current",
+            None,
+            None,
+        )
         .await;
     let body = error(r, StatusCode::BAD_REQUEST, "MissingParameter").await;
     assert!(
@@ -123,21 +168,55 @@ async fn a_body_parameter_is_read_into_its_type_and_a_malformed_one_is_400_namin
 async fn undeclared_operations_and_relations_are_404_and_a_declared_path_with_another_verb_405() {
     let rig = rig().await;
     for (method, path) in [
-        (Method::POST, "/site/s1/reboot"),
-        (Method::GET, "/site/s1/stats/extra"),
-        (Method::POST, "/site/s1/owners"),
-        (Method::DELETE, "/site/s1/owners/o1"),
-        (Method::POST, "/domain/d1/stats"),
-        (Method::POST, "/nowhere/s1/stats"),
+        (
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/reboot",
+        ),
+        (
+            Method::GET,
+            "/site/00000000-0000-4000-8000-0000000005a1/stats/extra",
+        ),
+        (
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/owners",
+        ),
+        (
+            Method::DELETE,
+            "/site/00000000-0000-4000-8000-0000000005a1/owners/00000000-0000-4000-8000-0000000000c1",
+        ),
+        (
+            Method::POST,
+            "/domain/00000000-0000-4000-8000-0000000000d1/stats",
+        ),
+        (
+            Method::POST,
+            "/nowhere/00000000-0000-4000-8000-0000000005a1/stats",
+        ),
     ] {
         let r = rig.send(method.clone(), path, None, None).await;
         error(r, StatusCode::NOT_FOUND, "NotFound").await;
     }
     for (method, path, allow) in [
-        (Method::POST, "/site/s1/stats", "GET"),
-        (Method::POST, "/site/s1/settings/current", "GET, PUT"),
-        (Method::GET, "/site/s1/domains", "POST"),
-        (Method::POST, "/site/s1/domains/d1", "DELETE"),
+        (
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/stats",
+            "GET",
+        ),
+        (
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/settings/current",
+            "GET, PUT",
+        ),
+        (
+            Method::GET,
+            "/site/00000000-0000-4000-8000-0000000005a1/domains",
+            "POST",
+        ),
+        (
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/domains/00000000-0000-4000-8000-0000000000d1",
+            "DELETE",
+        ),
     ] {
         let r = rig.send(method, path, None, None).await;
         assert_eq!(header(&r, "allow"), allow, "{path}");
@@ -148,11 +227,11 @@ async fn undeclared_operations_and_relations_are_404_and_a_declared_path_with_an
 #[tokio::test]
 async fn a_link_handler_accepts_or_refuses_the_linked_resource_it_reads_typed() {
     let rig = rig().await;
-    let domain = |fqdn: &str| json!({"aps": {"id": "d3", "type": "http://example.com/sites/domain/1.0"}, "fqdn": fqdn});
+    let domain = |fqdn: &str| json!({"aps": {"id": "00000000-0000-4000-8000-0000000000d3", "type": "http://example.com/sites/domain/1.0"}, "fqdn": fqdn});
     let r = rig
         .send(
             Method::POST,
-            "/site/s1/domains",
+            "/site/00000000-0000-4000-8000-0000000005a1/domains",
             None,
             Some(domain("shop.test")),
         )
@@ -161,7 +240,7 @@ async fn a_link_handler_accepts_or_refuses_the_linked_resource_it_reads_typed() 
     let r = rig
         .send(
             Method::POST,
-            "/site/s1/domains",
+            "/site/00000000-0000-4000-8000-0000000005a1/domains",
             None,
             Some(domain("shop.com")),
         )
@@ -171,14 +250,19 @@ async fn a_link_handler_accepts_or_refuses_the_linked_resource_it_reads_typed() 
     let r = rig
         .send(
             Method::POST,
-            "/site/s1/domains",
+            "/site/00000000-0000-4000-8000-0000000005a1/domains",
             None,
             Some(json!({"fqdn": 7})),
         )
         .await;
     error(r, StatusCode::BAD_REQUEST, "InvalidResource").await;
     let r = rig
-        .send(Method::POST, "/site/s1/domains", None, Some(json!([1])))
+        .send(
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/domains",
+            None,
+            Some(json!([1])),
+        )
         .await;
     error(r, StatusCode::BAD_REQUEST, "InvalidResource").await;
 }
@@ -187,11 +271,11 @@ async fn a_link_handler_accepts_or_refuses_the_linked_resource_it_reads_typed() 
 async fn an_unlink_reaches_its_handler_with_the_linked_id() {
     let rig = rig().await;
     let r = rig
-        .send(Method::DELETE, "/site/s1/domains/d2", None, None)
+        .send(Method::DELETE, "/site/00000000-0000-4000-8000-0000000005a1/domains/00000000-0000-4000-8000-0000000000d2", None, None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = rig
-        .send(Method::DELETE, "/site/s1/domains/d1", None, None)
+        .send(Method::DELETE, "/site/00000000-0000-4000-8000-0000000005a1/domains/00000000-0000-4000-8000-0000000000d1", None, None)
         .await;
     let body = error(r, StatusCode::CONFLICT, "Conflict").await;
     assert_eq!(body["message"], "the primary domain stays linked");
@@ -200,17 +284,27 @@ async fn an_unlink_reaches_its_handler_with_the_linked_id() {
 #[tokio::test]
 async fn a_relation_without_a_handler_accepts_links_and_unlinks_without_loading_anything() {
     let rig = rig().await;
-    let root = json!({"aps": {"id": "r2"}});
+    let root = json!({"aps": {"id": "00000000-0000-4000-8000-0000000000f2"}});
     let r = rig
-        .send(Method::POST, "/site/s1/root", None, Some(root))
+        .send(
+            Method::POST,
+            "/site/00000000-0000-4000-8000-0000000005a1/root",
+            None,
+            Some(root),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = rig
-        .send(Method::DELETE, "/site/s1/primary/d1", None, None)
+        .send(Method::DELETE, "/site/00000000-0000-4000-8000-0000000005a1/primary/00000000-0000-4000-8000-0000000000d1", None, None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = rig
-        .send(Method::POST, "/domain/d1/site", None, Some(site("s1")))
+        .send(
+            Method::POST,
+            "/domain/00000000-0000-4000-8000-0000000000d1/site",
+            None,
+            Some(site("00000000-0000-4000-8000-0000000005a1")),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(rig.controller.callers.lock().unwrap().is_empty());
@@ -219,17 +313,34 @@ async fn a_relation_without_a_handler_accepts_links_and_unlinks_without_loading_
 #[tokio::test]
 async fn typed_link_fields_read_the_link_json_and_write_it_back_unchanged() {
     let rig = rig().await;
-    let r = rig.send(Method::GET, "/site/s1/links", None, None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/site/00000000-0000-4000-8000-0000000005a1/links",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.json::<Value>().await.unwrap(),
-        json!({"root": "r1", "domains": ["d1", "d2"], "primary": "d1"})
+        json!({"root": "00000000-0000-4000-8000-0000000000f1", "domains": ["00000000-0000-4000-8000-0000000000d1", "00000000-0000-4000-8000-0000000000d2"], "primary": "00000000-0000-4000-8000-0000000000d1"})
     );
-    let r = rig.send(Method::GET, "/site/s1", None, None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/site/00000000-0000-4000-8000-0000000005a1",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap(), site("s1"));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        site("00000000-0000-4000-8000-0000000005a1")
+    );
     // Provisioned without its optional links: they stay absent, the collection is `[]`.
-    let mut new = site("s2");
+    let mut new = site("00000000-0000-4000-8000-0000000005a2");
     new.as_object_mut().unwrap().remove("primary");
     new.as_object_mut().unwrap().remove("domains");
     let r = rig
@@ -250,7 +361,10 @@ async fn custom_operations_need_the_aps_headers_like_every_operation() {
     let rig = rig().await;
     let r = rig
         .http
-        .get(format!("{}/site/s1/stats?days=1", rig.endpoint))
+        .get(format!(
+            "{}/site/00000000-0000-4000-8000-0000000005a1/stats?days=1",
+            rig.endpoint
+        ))
         .send()
         .await
         .unwrap();

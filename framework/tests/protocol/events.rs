@@ -135,16 +135,17 @@ fn app() -> aps::App {
 
 async fn rig() -> Rig {
     let rig = Rig::with(app()).await;
-    let watcher = json!({"aps": {"id": "w1", "type": "http://example.com/watch/watcher/1.0"},
+    let watcher = json!({"aps": {"id": "00000000-0000-4000-8000-0000000000e1", "type": "http://example.com/watch/watcher/1.0"},
                          "lastSerial": 4, "quota": {"limit": 10}});
-    rig.controller.store("w1", watcher);
+    rig.controller
+        .store("00000000-0000-4000-8000-0000000000e1", watcher);
     rig
 }
 
 fn notification(serial: u64) -> Value {
     json!({"event": "http://aps-standard.org/core/events/changed", "time": "2026-12-05T07:00:00Z",
            "serial": serial, "subscription": "sub-1",
-           "source": {"type": "http://example.com/watch/watched/1.0", "id": "x1"}})
+           "source": {"type": "http://example.com/watch/watched/1.0", "id": "00000000-0000-4000-8000-0000000000b1"}})
 }
 
 #[tokio::test]
@@ -153,24 +154,24 @@ async fn a_notification_reaches_its_handler_typed_and_an_old_serial_is_ignored()
     let r = rig
         .send(
             Method::POST,
-            "/watcher/w1/changed",
+            "/watcher/00000000-0000-4000-8000-0000000000e1/changed",
             None,
             Some(notification(5)),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let expected = json!({"fresh": true, "changed": true, "source": "x1",
+    let expected = json!({"fresh": true, "changed": true, "source": "00000000-0000-4000-8000-0000000000b1",
                           "type": "http://example.com/watch/watched/1.0", "subscription": "sub-1"});
     assert_eq!(r.json::<Value>().await.unwrap(), expected);
     assert_eq!(
-        rig.controller.resources.lock().unwrap()["w1"]["lastSerial"],
+        rig.controller.resources.lock().unwrap()["00000000-0000-4000-8000-0000000000e1"]["lastSerial"],
         5
     );
     for serial in [5, 3] {
         let r = rig
             .send(
                 Method::POST,
-                "/watcher/w1/changed",
+                "/watcher/00000000-0000-4000-8000-0000000000e1/changed",
                 None,
                 Some(notification(serial)),
             )
@@ -178,13 +179,18 @@ async fn a_notification_reaches_its_handler_typed_and_an_old_serial_is_ignored()
         assert_eq!(r.json::<Value>().await.unwrap()["fresh"], false, "{serial}");
     }
     assert_eq!(
-        rig.controller.resources.lock().unwrap()["w1"]["lastSerial"],
+        rig.controller.resources.lock().unwrap()["00000000-0000-4000-8000-0000000000e1"]["lastSerial"],
         5
     );
     let mut odd = notification(6);
     odd["serial"] = json!("six");
     let r = rig
-        .send(Method::POST, "/watcher/w1/changed", None, Some(odd))
+        .send(
+            Method::POST,
+            "/watcher/00000000-0000-4000-8000-0000000000e1/changed",
+            None,
+            Some(odd),
+        )
         .await;
     let body = error(r, StatusCode::BAD_REQUEST, "InvalidParameter").await;
     assert!(
@@ -229,7 +235,14 @@ async fn the_schema_declares_subscriptions_and_usage_properties_by_core_structur
 #[tokio::test]
 async fn retrieve_fills_a_counter_that_the_controller_stores() {
     let rig = rig().await;
-    let r = rig.send(Method::GET, "/watcher/w1", None, None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/watcher/00000000-0000-4000-8000-0000000000e1",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_eq!(
@@ -243,31 +256,57 @@ async fn retrieve_fills_a_counter_that_the_controller_stores() {
 async fn the_client_subscribes_lists_reads_and_unsubscribes_as_the_instance() {
     let rig = rig().await;
     let r = rig
-        .send(Method::POST, "/watcher/w1/follow?source=x1", None, None)
+        .send(Method::POST, "/watcher/00000000-0000-4000-8000-0000000000e1/follow?source=00000000-0000-4000-8000-0000000000b1", None, None)
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let made: Value = r.json().await.unwrap();
     let expected = json!({"id": "sub-1", "event": "http://aps-standard.org/core/events/changed",
-                          "source": {"id": "x1"}, "handler": "on_change"});
+                          "source": {"id": "00000000-0000-4000-8000-0000000000b1"}, "handler": "on_change"});
     assert_eq!(made, expected);
     let stored = rig.controller.subscriptions.lock().unwrap().clone();
-    assert_eq!(stored, [("w1".to_owned(), expected.clone())]);
+    assert_eq!(
+        stored,
+        [(
+            "00000000-0000-4000-8000-0000000000e1".to_owned(),
+            expected.clone()
+        )]
+    );
     let listed = rig
-        .send(Method::GET, "/watcher/w1/following", None, None)
+        .send(
+            Method::GET,
+            "/watcher/00000000-0000-4000-8000-0000000000e1/following",
+            None,
+            None,
+        )
         .await;
     assert_eq!(listed.json::<Value>().await.unwrap(), json!([expected]));
     let one = rig
-        .send(Method::GET, "/watcher/w1/following?id=sub-1", None, None)
+        .send(
+            Method::GET,
+            "/watcher/00000000-0000-4000-8000-0000000000e1/following?id=sub-1",
+            None,
+            None,
+        )
         .await;
     assert_eq!(one.json::<Value>().await.unwrap(), json!([expected]));
     let r = rig
-        .send(Method::DELETE, "/watcher/w1/following?id=sub-1", None, None)
+        .send(
+            Method::DELETE,
+            "/watcher/00000000-0000-4000-8000-0000000000e1/following?id=sub-1",
+            None,
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(rig.controller.subscriptions.lock().unwrap().is_empty());
     // The controller's 404 passes through.
     let r = rig
-        .send(Method::DELETE, "/watcher/w1/following?id=sub-1", None, None)
+        .send(
+            Method::DELETE,
+            "/watcher/00000000-0000-4000-8000-0000000000e1/following?id=sub-1",
+            None,
+            None,
+        )
         .await;
     error(r, StatusCode::NOT_FOUND, "NotFound").await;
     let callers = rig.controller.callers.lock().unwrap().clone();
@@ -284,13 +323,13 @@ async fn an_upgrade_answers_200_with_the_changed_root() {
     let r = rig
         .send(
             Method::POST,
-            "/root/r1/upgrade?version=1.0-3",
+            "/root/00000000-0000-4000-8000-0000000000f1/upgrade?version=1.0-3",
             None,
-            Some(root("r1")),
+            Some(root("00000000-0000-4000-8000-0000000000f1")),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let mut expected = root("r1");
+    let mut expected = root("00000000-0000-4000-8000-0000000000f1");
     expected["migratedFrom"] = json!("1.0-3");
     assert_eq!(r.json::<Value>().await.unwrap(), expected);
 }
@@ -298,12 +337,24 @@ async fn an_upgrade_answers_200_with_the_changed_root() {
 #[tokio::test]
 async fn a_long_upgrade_answers_202_then_done_in_the_async_phase() {
     let rig = rig().await;
-    let path = "/root/r1/upgrade?version=0.9-1";
-    let r = rig.send(Method::POST, path, None, Some(root("r1"))).await;
+    let path = "/root/00000000-0000-4000-8000-0000000000f1/upgrade?version=0.9-1";
+    let r = rig
+        .send(
+            Method::POST,
+            path,
+            None,
+            Some(root("00000000-0000-4000-8000-0000000000f1")),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&r, "aps-info"), "Migrating");
     let r = rig
-        .send(Method::POST, path, Some("async"), Some(root("r1")))
+        .send(
+            Method::POST,
+            path,
+            Some("async"),
+            Some(root("00000000-0000-4000-8000-0000000000f1")),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
@@ -313,12 +364,11 @@ async fn a_long_upgrade_answers_202_then_done_in_the_async_phase() {
 #[tokio::test]
 async fn the_default_upgrade_succeeds_with_the_root_as_sent() {
     let rig = Rig::start().await;
-    let globals =
-        json!({"aps": {"id": "g1", "type": "http://example.com/mail/globals/1.0"}, "x": 1});
+    let globals = json!({"aps": {"id": "00000000-0000-4000-8000-0000000000a9", "type": "http://example.com/mail/globals/1.0"}, "x": 1});
     let r = rig
         .send(
             Method::POST,
-            "/globals/g1/upgrade?version=2.0-6",
+            "/globals/00000000-0000-4000-8000-0000000000a9/upgrade?version=2.0-6",
             None,
             Some(globals.clone()),
         )
@@ -333,9 +383,9 @@ async fn an_upgrade_is_refused_below_another_service_without_a_version_or_with_a
     let r = rig
         .send(
             Method::POST,
-            "/watcher/w1/upgrade?version=1.0-1",
+            "/watcher/00000000-0000-4000-8000-0000000000e1/upgrade?version=1.0-1",
             None,
-            Some(root("w1")),
+            Some(root("00000000-0000-4000-8000-0000000000e1")),
         )
         .await;
     error(r, StatusCode::NOT_FOUND, "NotFound").await;
@@ -343,9 +393,9 @@ async fn an_upgrade_is_refused_below_another_service_without_a_version_or_with_a
         let r = rig
             .send(
                 Method::POST,
-                &format!("/root/r1/upgrade{query}"),
+                &format!("/root/00000000-0000-4000-8000-0000000000f1/upgrade{query}"),
                 None,
-                Some(root("r1")),
+                Some(root("00000000-0000-4000-8000-0000000000f1")),
             )
             .await;
         let body = error(
@@ -364,16 +414,21 @@ async fn an_upgrade_is_refused_below_another_service_without_a_version_or_with_a
         );
     }
     let r = rig
-        .send(Method::GET, "/root/r1/upgrade?version=1.0-1", None, None)
+        .send(
+            Method::GET,
+            "/root/00000000-0000-4000-8000-0000000000f1/upgrade?version=1.0-1",
+            None,
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(header(&r, "allow"), "POST");
     let r = rig
         .send(
             Method::POST,
-            "/root/r2/upgrade?version=1.0-1",
+            "/root/00000000-0000-4000-8000-0000000000f2/upgrade?version=1.0-1",
             None,
-            Some(root("r1")),
+            Some(root("00000000-0000-4000-8000-0000000000f1")),
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -406,7 +461,17 @@ async fn a_root_operation_at_the_upgrade_path_is_refused_at_startup() {
         .root_service::<Root>("root", "root/1.0")
         .service::<Clashing>("other", "other/1.0");
     let rig = Rig::with(fine).await;
-    rig.controller.store("o1", json!({"aps": {"id": "o1"}}));
-    let r = rig.send(Method::GET, "/other/o1/upgrade", None, None).await;
+    rig.controller.store(
+        "00000000-0000-4000-8000-0000000000c1",
+        json!({"aps": {"id": "00000000-0000-4000-8000-0000000000c1"}}),
+    );
+    let r = rig
+        .send(
+            Method::GET,
+            "/other/00000000-0000-4000-8000-0000000000c1/upgrade",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }

@@ -145,9 +145,9 @@ pub(crate) fn site(id: &str) -> Value {
     json!({
         "aps": {"id": id, "type": "http://example.com/sites/site/2.0", "status": "aps:ready"},
         "name": "shop",
-        "root": link("strong", "r1"),
-        "domains": [link("collection", "d1"), link("collection", "d2")],
-        "primary": link("weak", "d1"),
+        "root": link("strong", "00000000-0000-4000-8000-0000000000f1"),
+        "domains": [link("collection", "00000000-0000-4000-8000-0000000000d1"), link("collection", "00000000-0000-4000-8000-0000000000d2")],
+        "primary": link("weak", "00000000-0000-4000-8000-0000000000d1"),
         "addedLater": true
     })
 }
