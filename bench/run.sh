@@ -5,7 +5,7 @@
 #   ./bench/run.sh --quick   3 s per measurement, release build (well under 3 minutes)
 #   ./bench/run.sh --smoke   1 s per measurement on the debug build: checks that it all runs
 #
-# Sections: the endpoint (scenario 1) and the controller (scenarios 2-5). Each adds its table to
+# Sections: the endpoint (scenario 1) and the controller (scenarios 2-6). Each adds its table to
 # `tables` and its `name value unit` lines to `results`; both are printed at the end.
 #
 # Endpoint: servers run pinned to CPU 0 and the load generator (wrk, one thread) to CPU 1, so
@@ -19,10 +19,11 @@ duration=10
 profile=release
 # Controller sizes: scenario 2 tasks, 3/5 pending tasks and lateness window (s), 4 long polls
 # and idle time (s).
-e2e_tasks=20000; pending=100000; window=10; polls=10000; idle=10
+# 6 busy-endpoint provisions.
+e2e_tasks=20000; pending=100000; window=10; polls=10000; idle=10; busy_tasks=2000
 case "${1:-}" in
   --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3 ;;
-  --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1 ;;
+  --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1; busy_tasks=100 ;;
   "") ;;
   *) echo "usage: $0 [--quick|--smoke]" >&2; exit 2 ;;
 esac
@@ -152,6 +153,12 @@ controller_scenarios() {
     long-polls --polls "$polls" --idle "$idle" --protocol http1
   run_driver "4. baseline: $polls HTTP/1 connections waiting in bare axum (a handler that sleeps)" \
     long-polls --polls "$polls" --protocol http1-bare
+  # The demo serving 4 requests at once answers the rest 503 Busy: retried, none may fail.
+  start busy-demo env RUST_LOG=warn "$bin/async-provisioning" serve --insecure-http --seed 1 \
+    --max-requests 4 --listen
+  run_driver "6. busy endpoint: $busy_tasks provisions, 32 clients, the demo with --max-requests 4" \
+    busy-endpoint --endpoint "http://127.0.0.1:$port" --binary "$bin/async-provisioning" \
+    --tasks "$busy_tasks" --concurrency 32
   tables+=("$(
     echo "Controller ($profile build; figures as name value unit)"
     printf '%s\n' "${controller_rows[@]}"

@@ -20,7 +20,10 @@ pub(crate) trait ErrorResponse {
 
 impl ErrorResponse for Error {
     fn into_response(self) -> Response {
-        self.body().response().map(Body::from)
+        match self.retry_after() {
+            Some(after) => aps_protocol::busy::retry_later(&self.body(), after).map(Body::from),
+            None => self.body().response().map(Body::from),
+        }
     }
 }
 

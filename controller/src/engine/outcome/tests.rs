@@ -32,6 +32,8 @@ fn reply(status: u16, info: Option<&str>, body: &str) -> Result<Reply, Unreachab
         status,
         info: info.map(str::to_owned),
         retry: aps_protocol::RetryTimeout::DEFAULT,
+        retry_after: None,
+        transient: aps_protocol::busy::is_transient(status),
         body: Bytes::from(body.to_owned()),
     })
 }
