@@ -201,6 +201,42 @@ pub(crate) struct Work {
     pub callback_url: Option<String>,
     /// What the task produced, for its result URI.
     pub result: Option<Value>,
+    /// The endpoint's `APS-Info` messages, oldest first, at most [`INFOS_KEPT`]; the last is
+    /// the latest, which the output shows again once a retried call is answered (stored, so a
+    /// restart meanwhile keeps it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub infos: Vec<Info>,
+}
+
+/// How many `APS-Info` messages a task keeps (the oldest go first; the description stays).
+pub(crate) const INFOS_KEPT: usize = 50;
+
+/// One `APS-Info` message of the endpoint, and when it first came.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Info {
+    pub at: Timestamp,
+    pub text: String,
+}
+
+impl Work {
+    /// Notes an `APS-Info`: a message repeating the latest is the same entry.
+    pub(crate) fn note_info(&mut self, text: &str) {
+        if self.infos.last().is_some_and(|last| last.text == text) {
+            return;
+        }
+        if self.infos.len() >= INFOS_KEPT {
+            self.infos.remove(0);
+        }
+        self.infos.push(Info {
+            at: Timestamp::now(),
+            text: text.to_owned(),
+        });
+    }
+
+    /// The latest `APS-Info`.
+    pub(crate) fn latest_info(&self) -> Option<&str> {
+        self.infos.last().map(|info| info.text.as_str())
+    }
 }
 
 /// A JSON value kept as its text, stored as the JSON itself.

@@ -305,10 +305,8 @@ impl Engine {
             sent: sent.as_ref(),
             scale: self.config.time_scale,
         };
-        self.change(slot, |r| {
-            slot.with_kept_info(|kept| outcome::apply(r, answer, context, kept))
-        })
-        .await?;
+        self.change(slot, |r| outcome::apply(r, answer, context))
+            .await?;
         Ok(())
     }
 

@@ -141,6 +141,7 @@ impl Engine {
                 deadline: now.plus(self.config.task_deadline),
                 callback_url,
                 result: None,
+                infos: Vec::new(),
             },
         }
     }

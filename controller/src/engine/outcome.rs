@@ -125,13 +125,11 @@ pub(crate) struct Context<'a> {
     pub scale: TimeScale,
 }
 
-/// Applies one answer (or transport failure) to a running task. `kept` holds the task's
-/// latest `APS-Info` while connection failures show in its output, to put it back after.
+/// Applies one answer (or transport failure) to a running task.
 pub(crate) fn apply(
     record: &mut Record,
     answer: Result<Reply, Unreachable>,
     context: Context<'_>,
-    kept: &mut Option<String>,
 ) -> Applied {
     record.task.attempts = record.task.attempts.saturating_add(1);
     record.task.state = State::Running;
@@ -139,24 +137,24 @@ pub(crate) fn apply(
     let reply = match answer {
         Ok(reply) if reply.transient => {
             let why = busy_reason(&reply);
-            return retry(record, &why, reply.retry_after, context.scale, kept);
+            return retry(record, &why, reply.retry_after, context.scale);
         }
         Ok(reply) => reply,
         Err(Unreachable(why)) => {
             let why = format!("The endpoint could not be reached ({why})");
-            return retry(record, &why, None, context.scale, kept);
+            return retry(record, &why, None, context.scale);
         }
     };
     if record.work.failures > 0 {
         // The output shows the failures; the endpoint answers again, so it is the latest
-        // APS-Info once more (after a restart only the first one, the description, is known).
-        record.task.output = kept.take().or_else(|| record.task.description.clone());
+        // APS-Info once more.
+        record.task.output = record.work.latest_info().map(str::to_owned);
     }
-    *kept = None;
     record.work.failures = 0;
     if let Some(info) = &reply.info {
         record.task.description.get_or_insert_with(|| info.clone());
         record.task.output = Some(info.clone());
+        record.work.note_info(info);
     }
     let current = record.work.body.as_ref().map(JsonText::value);
     let base = current.clone().or_else(|| context.stored.cloned());
@@ -219,17 +217,8 @@ pub(crate) fn apply(
 
 /// Calls again later, after an answer that says "not now" or none at all: after the delay the
 /// endpoint asked for (`Retry-After`), else after the backoff; either way within the deadline.
-/// The output says why and when, and the latest `APS-Info` is kept in `kept` meanwhile.
-fn retry(
-    record: &mut Record,
-    why: &str,
-    asked: Option<Duration>,
-    scale: TimeScale,
-    kept: &mut Option<String>,
-) -> Applied {
-    if record.work.failures == 0 {
-        *kept = record.task.output.take();
-    }
+/// The output says why and when; the latest `APS-Info` stays in the work record meanwhile.
+fn retry(record: &mut Record, why: &str, asked: Option<Duration>, scale: TimeScale) -> Applied {
     record.work.failures = record.work.failures.saturating_add(1);
     // `Retry-After: 0` would call again at once, forever: the backoff paces it instead.
     let asked = asked.filter(|d| !d.is_zero());
