@@ -28,6 +28,8 @@
 #[cfg(feature = "engine")]
 mod api;
 #[cfg(feature = "engine")]
+pub mod auth;
+#[cfg(feature = "engine")]
 mod callback;
 mod client;
 #[cfg(feature = "engine")]

@@ -23,7 +23,8 @@ pub async fn serve(
     handle: Handle,
 ) -> io::Result<()> {
     let idle = limits.idle();
-    let service = router.into_make_service();
+    // Handlers may ask for the peer's address (`ConnectInfo<SocketAddr>`).
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut server = axum_server::from_tcp(listener).handle(handle);
     limits.protect(server.http_builder());
     match tls {

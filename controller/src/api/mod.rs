@@ -18,6 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+use crate::auth::Auth;
 use crate::engine::Engine;
 use crate::tls::Authority;
 
@@ -39,11 +40,14 @@ pub(crate) struct Api {
     pub authority: Arc<Authority>,
     /// The only hosts a `callbackURL` may name; `None` allows any.
     pub callback_hosts: Option<Arc<Vec<String>>>,
+    /// Who may call what.
+    pub auth: Arc<Auth>,
 }
 
 /// The controller's routes, serving and keeping waiting at most as many requests as `limits`
 /// allow.
 pub(crate) fn router(api: Api, limits: Limits) -> Router {
+    let auth = api.auth.clone();
     Router::new()
         .route(
             "/api/v1/packages",
@@ -75,5 +79,6 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(auth, crate::auth::guard))
         .layer(axum::middleware::from_fn_with_state(limits, limits::guard))
 }

@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::Error;
 use crate::api::{self, Api, Limits};
+use crate::auth::client_ca::ClientCa;
+use crate::auth::{Auth, Scope, Tokens};
 use crate::callback::{Callbacks, Secret};
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
@@ -42,6 +44,7 @@ pub struct ControllerBuilder {
     max_waiting: usize,
     header_read_timeout: Duration,
     paused_clock: bool,
+    client_ca: Option<(PathBuf, Scope)>,
 }
 
 impl Default for ControllerBuilder {
@@ -63,6 +66,7 @@ impl Default for ControllerBuilder {
             max_waiting: api::DEFAULT_MAX_WAITING,
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
             paused_clock: false,
+            client_ca: None,
         }
     }
 }
@@ -191,6 +195,14 @@ impl ControllerBuilder {
         self
     }
 
+    /// Accepts client certificates signed by the CA certificates in `pem_file` as API
+    /// credentials of `scope` (on a TLS controller). Never name the controller's own CA: its
+    /// certificates are the instances'.
+    pub fn client_ca(mut self, pem_file: impl Into<PathBuf>, scope: Scope) -> Self {
+        self.client_ca = Some((pem_file.into(), scope));
+        self
+    }
+
     /// The data directory: the one given, else the database file's directory.
     fn resolved_data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -210,7 +222,22 @@ impl ControllerBuilder {
     }
 
     /// Opens the database, resumes unfinished tasks and callbacks, and starts serving.
+    ///
+    /// A controller serving plain HTTP must listen on a loopback address: without TLS it asks
+    /// no credentials (see `auth`), so anywhere else it refuses to start.
     pub async fn start(self) -> Result<Controller, Error> {
+        if !self.tls && !self.listen.ip().is_loopback() {
+            return Err(Error::Settings(format!(
+                "plain HTTP asks no credentials, so it is served on loopback only, not on {}: \
+                 serve TLS (--tls) to listen there",
+                self.listen
+            )));
+        }
+        let client_ca = self
+            .client_ca
+            .as_ref()
+            .map(|(path, scope)| ClientCa::load(path, *scope))
+            .transpose()?;
         let data_dir = self.resolved_data_dir();
         let authority = Arc::new(Authority::open(&data_dir, &self.tls_names)?);
         let endpoint_ca = match &self.endpoint_ca {
@@ -256,6 +283,11 @@ impl ControllerBuilder {
             time_scale: scale,
             task_deadline: self.task_deadline,
         };
+        let auth = Arc::new(Auth::new(
+            self.tls,
+            Tokens::new(store.clone()),
+            client_ca.clone(),
+        ));
         let engine = Engine::start(store, endpoints, callbacks.clone(), config);
         let tasks = engine.resume().await?;
         let owed = callbacks.resume().await?;
@@ -273,11 +305,14 @@ impl ControllerBuilder {
                 sync_timeout: self.sync_timeout,
                 authority: authority.clone(),
                 callback_hosts: self.callback_hosts.map(Arc::new),
+                auth: auth.clone(),
             },
             limits.clone(),
         );
         let tls = match self.tls {
-            true => Some(authority.server_config()?),
+            true => Some(authority.server_config(
+                client_ca.as_ref().map_or(&[], |ca| ca.certificates()),
+            )?),
             false => None,
         };
         let server = Server::spawn(
@@ -296,6 +331,7 @@ impl ControllerBuilder {
             secret,
             secret_file,
             server,
+            auth,
         })
     }
 }

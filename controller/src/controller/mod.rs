@@ -25,6 +25,7 @@ use axum::Router;
 
 use crate::Error;
 use crate::api::{ApiLoad, Limits};
+use crate::auth::{Auth, Tokens};
 use crate::callback::Secret;
 use crate::client::Client;
 use crate::engine::Engine;
@@ -46,6 +47,7 @@ pub struct Controller {
     server: Server,
     router: Router,
     limits: Limits,
+    auth: Arc<Auth>,
 }
 
 impl Controller {
@@ -71,9 +73,16 @@ impl Controller {
         self.authority.ca_pem()
     }
 
-    /// A client of this controller's API (trusting its CA).
+    /// A client of this controller's API (trusting its CA), with an `admin` credential that
+    /// lives as long as this controller, in memory only: the program that runs the controller
+    /// may do anything with it.
     pub fn client(&self) -> Client {
-        Client::trusting(&self.url(), self.ca_pem())
+        Client::trusting(&self.url(), self.ca_pem()).with_token(self.auth.internal_token())
+    }
+
+    /// The API tokens of this controller's database (see [`Tokens`]).
+    pub fn tokens(&self) -> Tokens {
+        self.auth.tokens().clone()
     }
 
     /// The webhook secret that signs callbacks.

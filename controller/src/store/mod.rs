@@ -16,6 +16,7 @@ mod commit;
 mod paused;
 mod stats;
 mod tasks;
+mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub(crate) use paused::PausedClock;
 
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
+pub(crate) use tokens::TokenRow;
 
 /// Why the store could not do something.
 #[derive(Debug, thiserror::Error)]

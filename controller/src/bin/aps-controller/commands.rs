@@ -1,10 +1,12 @@
-//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`.
+//! The command line: `serve`, `token create|list|revoke` (in `tokens`), and the client commands
+//! `tasks`, `task show|wait`, `provision`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use aps_controller::auth::Scope;
 use aps_controller::{Client, Controller, MAX_SCALE, MIN_SCALE, Secret, Task};
 use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +26,11 @@ pub(crate) struct Cli {
 enum Command {
     /// Runs the controller.
     Serve(Serve),
+    /// Makes, lists and revokes API tokens.
+    Token {
+        #[command(subcommand)]
+        action: super::tokens::TokenAction,
+    },
     /// Lists tasks, newest first.
     Tasks {
         #[command(flatten)]
@@ -87,17 +94,24 @@ struct Target {
     /// A CA certificate (PEM) to trust for an https controller, e.g. `{data dir}/tls/ca.crt`.
     #[arg(long, env = "APS_CONTROLLER_CA")]
     ca: Option<std::path::PathBuf>,
+    /// An API token (`aps-controller token create`), for a controller that asks credentials.
+    #[arg(long, env = "APS_CONTROLLER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 impl Target {
     fn client(&self) -> anyhow::Result<Client> {
-        Ok(match &self.ca {
+        let client = match &self.ca {
             Some(path) => {
                 let pem = std::fs::read_to_string(path)
                     .with_context(|| format!("--ca {}", path.display()))?;
                 Client::trusting(&self.url, &pem)
             }
             None => Client::new(&self.url),
+        };
+        Ok(match &self.token {
+            Some(token) => client.with_token(token.trim()),
+            None => client,
         })
     }
 }
@@ -164,6 +178,13 @@ struct Serve {
     /// or a duration such as `10s`.
     #[arg(long, env = "APS_CONTROLLER_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     header_read_timeout: Duration,
+    /// CA certificates (PEM) whose client certificates are API credentials (with
+    /// --client-ca-scope), besides API tokens; TLS only.
+    #[arg(long, env = "APS_CONTROLLER_CLIENT_CA", requires = "tls")]
+    client_ca: Option<std::path::PathBuf>,
+    /// The scope a --client-ca certificate grants: read, operate or admin.
+    #[arg(long, env = "APS_CONTROLLER_CLIENT_CA_SCOPE", default_value = "read")]
+    client_ca_scope: Scope,
 }
 
 fn time_scale(text: &str) -> Result<f64, String> {
@@ -182,7 +203,7 @@ fn time_scale(text: &str) -> Result<f64, String> {
 
 /// A duration as humantime reads it (`90s`, `15m`, `7d`, `1h 30m`), or plain seconds: humantime
 /// wants a unit, and command lines written for the seconds these flags took still work.
-fn duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     match text.parse() {
         Ok(seconds) => Ok(Duration::from_secs(seconds)),
@@ -193,6 +214,7 @@ fn duration(text: &str) -> Result<Duration, String> {
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(serve) => self::serve(serve).await,
+        Command::Token { action } => super::tokens::run(action).await,
         Command::Tasks {
             target,
             state,
@@ -307,6 +329,9 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
     }
     if let Some(ca) = &args.endpoint_ca {
         builder = builder.endpoint_ca(ca);
+    }
+    if let Some(ca) = &args.client_ca {
+        builder = builder.client_ca(ca, args.client_ca_scope);
     }
     if let Some(hosts) = &args.callback_hosts {
         builder = builder.callback_hosts(hosts.clone());

@@ -1,6 +1,7 @@
 //! `aps-controller`: serve the controller, or talk to a running one.
 
 mod commands;
+mod tokens;
 
 use std::process::ExitCode;
 
