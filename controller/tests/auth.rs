@@ -26,7 +26,10 @@ fn ca_with_client(name: &str) -> (String, String) {
     leaf.distinguished_name
         .push(DnType::CommonName, format!("{name} client"));
     let client = leaf.signed_by(&client_key, &issuer).expect("client");
-    (ca.pem(), format!("{}{}", client.pem(), client_key.serialize_pem()))
+    (
+        ca.pem(),
+        format!("{}{}", client.pem(), client_key.serialize_pem()),
+    )
 }
 
 async fn controller(dir: &Path, client_ca: Option<&str>) -> Controller {
@@ -89,14 +92,26 @@ async fn tokens_are_checked_and_scopes_enforced() {
     let c = controller(dir.path(), None).await;
     let http = https(&c, None);
     let tokens = c.tokens();
-    let read = tokens.create("reader", Scope::Read, None).await.expect("read");
-    let operate = tokens.create("op", Scope::Operate, None).await.expect("operate");
-    let admin = tokens.create("root", Scope::Admin, None).await.expect("admin");
+    let read = tokens
+        .create("reader", Scope::Read, None)
+        .await
+        .expect("read");
+    let operate = tokens
+        .create("op", Scope::Operate, None)
+        .await
+        .expect("operate");
+    let admin = tokens
+        .create("root", Scope::Admin, None)
+        .await
+        .expect("admin");
     let expired = tokens
         .create("old", Scope::Admin, Some(Timestamp::now()))
         .await
         .expect("expired");
-    let revoked = tokens.create("gone", Scope::Admin, None).await.expect("revoked");
+    let revoked = tokens
+        .create("gone", Scope::Admin, None)
+        .await
+        .expect("revoked");
     assert!(tokens.revoke(&revoked.info.id).await.expect("revoke"));
     // The secret is nowhere in what is listed.
     let listed = tokens.list().await.expect("list");
@@ -105,7 +120,13 @@ async fn tokens_are_checked_and_scopes_enforced() {
 
     // None, wrong, expired, revoked: 401, and the same for what exists and what does not.
     let wrong = format!("{}x", &admin.token[..admin.token.len() - 1]);
-    for token in [None, Some("nonsense"), Some(wrong.as_str()), Some(&*expired.token), Some(&*revoked.token)] {
+    for token in [
+        None,
+        Some("nonsense"),
+        Some(wrong.as_str()),
+        Some(&*expired.token),
+        Some(&*revoked.token),
+    ] {
         for path in ["/api/v1/tasks", missing.as_str()] {
             let (status, body) = call(&http, &c, Method::GET, path, token, None).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?} {path}");
@@ -113,25 +134,53 @@ async fn tokens_are_checked_and_scopes_enforced() {
         }
     }
     // Read: GETs, the unknown one answered for what it is; nothing that changes anything.
-    let (status, _) = call(&http, &c, Method::GET, "/api/v1/tasks", Some(&read.token), None).await;
+    let (status, _) = call(
+        &http,
+        &c,
+        Method::GET,
+        "/api/v1/tasks",
+        Some(&read.token),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&http, &c, Method::GET, &missing, Some(&read.token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let provision = json!({"application": uuid::Uuid::new_v4(), "resource": {"aps": {"type": THING}}});
+    let provision =
+        json!({"application": uuid::Uuid::new_v4(), "resource": {"aps": {"type": THING}}});
     let (status, body) = call(
-        &http, &c, Method::POST, "/api/v1/resources", Some(&read.token), Some(provision.clone()),
+        &http,
+        &c,
+        Method::POST,
+        "/api/v1/resources",
+        Some(&read.token),
+        Some(provision.clone()),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_aps_error(status, &body, "Forbidden");
     // Operate: operations, not the catalogue.
     let (status, _) = call(
-        &http, &c, Method::POST, "/api/v1/resources", Some(&operate.token), Some(provision),
+        &http,
+        &c,
+        Method::POST,
+        "/api/v1/resources",
+        Some(&operate.token),
+        Some(provision),
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "allowed, and the application is unknown");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "allowed, and the application is unknown"
+    );
     let (status, _) = call(
-        &http, &c, Method::POST, "/api/v1/applications", Some(&operate.token), Some(json!({})),
+        &http,
+        &c,
+        Method::POST,
+        "/api/v1/applications",
+        Some(&operate.token),
+        Some(json!({})),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -139,12 +188,21 @@ async fn tokens_are_checked_and_scopes_enforced() {
     let package = c.import(&Scripted::model()).await.expect("import").id;
     let install = json!({"package": package, "endpoint": BASE_URL, "timeout": 0});
     let (status, body) = call(
-        &http, &c, Method::POST, "/api/v1/applications", Some(&admin.token), Some(install),
+        &http,
+        &c,
+        Method::POST,
+        "/api/v1/applications",
+        Some(&admin.token),
+        Some(install),
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     // The embedding program's own client is admin.
-    let mine = c.client().tasks("").await.expect("the controller's own client");
+    let mine = c
+        .client()
+        .tasks("")
+        .await
+        .expect("the controller's own client");
     assert_eq!(mine.len(), 1);
 }
 
@@ -166,15 +224,22 @@ async fn client_certificates_of_the_named_ca_are_credentials_and_others_are_not(
     let other = https(&c, Some(&theirs));
     let answer = other.get(format!("{}/api/v1/tasks", c.url())).send().await;
     assert!(
-        answer.as_ref().map_or(true, |r| r.status() == StatusCode::UNAUTHORIZED),
+        answer
+            .as_ref()
+            .map_or(true, |r| r.status() == StatusCode::UNAUTHORIZED),
         "{answer:?}"
     );
     // An instance's certificate (the controller's own CA) is no API credential.
     let package = c.import(&Scripted::model()).await.expect("import").id;
-    let task = c.client().install(package, BASE_URL, json!({})).await.expect("install");
+    let task = c
+        .client()
+        .install(package, BASE_URL, json!({}))
+        .await
+        .expect("install");
     let task = c.client().wait(task.id, |_| {}).await.expect("installed");
     let instance = std::fs::read_to_string(
-        dir.path().join(format!("tls/instances/{}.pem", task.application)),
+        dir.path()
+            .join(format!("tls/instances/{}.pem", task.application)),
     )
     .expect("instance certificate");
     let as_instance = https(&c, Some(&instance));
@@ -187,13 +252,30 @@ async fn repeated_failures_from_a_peer_are_answered_429() {
     let dir = tempfile::tempdir().expect("dir");
     let c = controller(dir.path(), None).await;
     let http = https(&c, None);
-    let good = c.tokens().create("", Scope::Read, None).await.expect("token");
+    let good = c
+        .tokens()
+        .create("", Scope::Read, None)
+        .await
+        .expect("token");
     let mut statuses = Vec::new();
     for _ in 0..11 {
-        let (status, _) = call(&http, &c, Method::GET, "/api/v1/tasks", Some("apsc_bad"), None).await;
+        let (status, _) = call(
+            &http,
+            &c,
+            Method::GET,
+            "/api/v1/tasks",
+            Some("apsc_bad"),
+            None,
+        )
+        .await;
         statuses.push(status);
     }
-    assert!(statuses[..10].iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
     assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
     let response = http
         .get(format!("{}/api/v1/tasks", c.url()))
@@ -201,7 +283,11 @@ async fn repeated_failures_from_a_peer_are_answered_429() {
         .send()
         .await
         .expect("answer");
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "even a good token, for now");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even a good token, for now"
+    );
     assert!(response.headers().contains_key("retry-after"));
     let body: Value = response.json().await.expect("json");
     assert_aps_error(StatusCode::TOO_MANY_REQUESTS, &body, "TooManyFailures");
@@ -212,13 +298,24 @@ async fn the_panel_signs_in_with_a_token_and_keeps_a_session_cookie() {
     let dir = tempfile::tempdir().expect("dir");
     let c = controller(dir.path(), None).await;
     let http = https(&c, None);
-    let page = http.get(format!("{}/ui/tasks", c.url())).send().await.expect("page");
+    let page = http
+        .get(format!("{}/ui/tasks", c.url()))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()["location"], "/ui/sign-in?next=%2Fui%2Ftasks");
     // The form, with its CSRF cookie and token.
-    let form = http.get(format!("{}/ui/sign-in", c.url())).send().await.expect("form");
+    let form = http
+        .get(format!("{}/ui/sign-in", c.url()))
+        .send()
+        .await
+        .expect("form");
     assert_eq!(form.status(), StatusCode::OK);
-    let csrf_cookie = form.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    let csrf_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
     let csrf_cookie = csrf_cookie.split(';').next().expect("pair").to_owned();
     let html = form.text().await.expect("html");
     let field = r#"name="csrf" value=""#;
@@ -230,13 +327,22 @@ async fn the_panel_signs_in_with_a_token_and_keeps_a_session_cookie() {
             .form(&[("csrf", csrf), ("token", &token), ("next", "/ui/tasks")])
             .send()
     };
-    let refused = sign_in("apsc_0123456789abcdef_nope".into()).await.expect("answer");
+    let refused = sign_in("apsc_0123456789abcdef_nope".into())
+        .await
+        .expect("answer");
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let token = c.tokens().create("", Scope::Read, None).await.expect("token");
+    let token = c
+        .tokens()
+        .create("", Scope::Read, None)
+        .await
+        .expect("token");
     let signed = sign_in(token.token.clone()).await.expect("answer");
     assert_eq!(signed.status(), StatusCode::SEE_OTHER);
     assert_eq!(signed.headers()["location"], "/ui/tasks");
-    let session = signed.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    let session = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
     for attribute in ["HttpOnly", "Secure", "SameSite=Strict"] {
         assert!(session.contains(attribute), "{session}");
     }

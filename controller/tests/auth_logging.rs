@@ -19,7 +19,11 @@ async fn tokens_never_appear_in_the_log() {
         .add_root_certificate(reqwest::Certificate::from_pem(c.ca_pem().as_bytes()).expect("ca"))
         .build()
         .expect("client");
-    let good = c.tokens().create("ci", Scope::Read, None).await.expect("token");
+    let good = c
+        .tokens()
+        .create("ci", Scope::Read, None)
+        .await
+        .expect("token");
     let bad = "apsc_0123456789abcdef_ThisSecretMustNeverBeLogged";
     for token in [bad, good.token.as_str()] {
         http.get(format!("{}/api/v1/tasks", c.url()))

@@ -336,7 +336,15 @@ async fn tokens_are_made_listed_used_and_revoked_from_the_command_line() {
             .output()
             .unwrap()
     };
-    let made = run(&["create", "--scope", "read", "--name", "ci", "--expires", "30d"]);
+    let made = run(&[
+        "create",
+        "--scope",
+        "read",
+        "--name",
+        "ci",
+        "--expires",
+        "30d",
+    ]);
     assert!(made.status.success(), "{made:?}");
     let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("apsc_"), "{token}");
@@ -344,7 +352,10 @@ async fn tokens_are_made_listed_used_and_revoked_from_the_command_line() {
     let listed = String::from_utf8(listed.stdout).unwrap();
     let id = listed.split_whitespace().next().unwrap().to_owned();
     assert!(listed.contains("read") && listed.contains("ci") && listed.contains("expires"));
-    assert!(!listed.contains(token.rsplit('_').next().unwrap()), "no secret listed");
+    assert!(
+        !listed.contains(token.rsplit('_').next().unwrap()),
+        "no secret listed"
+    );
     assert!(!run(&["create", "--scope", "root"]).status.success());
 
     let args = ["serve", "--tls", "--listen", "127.0.0.1:0", "--db", "c.db"];

@@ -79,6 +79,9 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(auth, crate::auth::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(limits, limits::guard))
 }

@@ -135,7 +135,9 @@ impl Auth {
     /// Logs and counts a refused credential.
     fn refused(&self, peer: Option<IpAddr>, why: &str) {
         tracing::warn!(
-            peer = peer.map(|p| p.to_string()).unwrap_or_else(|| "in-process".into()),
+            peer = peer
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "in-process".into()),
             why,
             "authentication failed"
         );
@@ -218,7 +220,11 @@ pub(crate) async fn guard(State(auth): State<Arc<Auth>>, request: Request, next:
         Ok(caller) => caller,
         Err(error) => {
             tracing::error!(%error, "cannot check the request's credential");
-            let body = ErrorBody::new(503, "Unavailable", "The controller cannot check credentials now");
+            let body = ErrorBody::new(
+                503,
+                "Unavailable",
+                "The controller cannot check credentials now",
+            );
             return body.response().map(Body::from);
         }
     };

@@ -98,11 +98,7 @@ pub(crate) fn need(method: &Method, path: &str) -> Need {
         return Need::Nothing;
     }
     if under(path, "/ui") {
-        return Need::Panel(if reading {
-            Scope::Read
-        } else {
-            Scope::Operate
-        });
+        return Need::Panel(if reading { Scope::Read } else { Scope::Operate });
     }
     Need::Nothing
 }
@@ -123,17 +119,45 @@ mod tests {
             (Method::GET, "/api/v1/tasks", Need::Api(Scope::Read)),
             (Method::GET, "/api/v1/packages", Need::Api(Scope::Read)),
             (Method::POST, "/api/v1/resources", Need::Api(Scope::Operate)),
-            (Method::PUT, "/api/v1/resources/x", Need::Api(Scope::Operate)),
-            (Method::DELETE, "/api/v1/resources/x", Need::Api(Scope::Operate)),
-            (Method::POST, "/api/v1/tasks/x/cancel", Need::Api(Scope::Operate)),
+            (
+                Method::PUT,
+                "/api/v1/resources/x",
+                Need::Api(Scope::Operate),
+            ),
+            (
+                Method::DELETE,
+                "/api/v1/resources/x",
+                Need::Api(Scope::Operate),
+            ),
+            (
+                Method::POST,
+                "/api/v1/tasks/x/cancel",
+                Need::Api(Scope::Operate),
+            ),
             (Method::POST, "/api/v1/packages", Need::Api(Scope::Admin)),
-            (Method::POST, "/api/v1/applications", Need::Api(Scope::Admin)),
-            (Method::POST, "/api/v1/applications/x/upgrade", Need::Api(Scope::Admin)),
-            (Method::POST, "/api/v1/anything-else", Need::Api(Scope::Operate)),
+            (
+                Method::POST,
+                "/api/v1/applications",
+                Need::Api(Scope::Admin),
+            ),
+            (
+                Method::POST,
+                "/api/v1/applications/x/upgrade",
+                Need::Api(Scope::Admin),
+            ),
+            (
+                Method::POST,
+                "/api/v1/anything-else",
+                Need::Api(Scope::Operate),
+            ),
             (Method::GET, "/api/v1", Need::Api(Scope::Read)),
             (Method::GET, "/metrics", Need::Api(Scope::Read)),
             (Method::GET, "/ui/tasks", Need::Panel(Scope::Read)),
-            (Method::POST, "/ui/tasks/x/cancel", Need::Panel(Scope::Operate)),
+            (
+                Method::POST,
+                "/ui/tasks/x/cancel",
+                Need::Panel(Scope::Operate),
+            ),
             (Method::GET, "/ui/assets/panel.css", Need::Nothing),
             (Method::POST, "/ui/sign-in", Need::Nothing),
             (Method::GET, "/aps/2/resources/x", Need::Nothing),

@@ -310,9 +310,9 @@ impl ControllerBuilder {
             limits.clone(),
         );
         let tls = match self.tls {
-            true => Some(authority.server_config(
-                client_ca.as_ref().map_or(&[], |ca| ca.certificates()),
-            )?),
+            true => Some(
+                authority.server_config(client_ca.as_ref().map_or(&[], |ca| ca.certificates()))?,
+            ),
             false => None,
         };
         let server = Server::spawn(

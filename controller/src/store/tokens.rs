@@ -26,7 +26,9 @@ type Columns = (
     Option<String>,
 );
 
-fn row((id, name, scope, hash, created, expires, revoked): Columns) -> Result<TokenRow, StoreError> {
+fn row(
+    (id, name, scope, hash, created, expires, revoked): Columns,
+) -> Result<TokenRow, StoreError> {
     let time = |text: &str| Timestamp::parse(text).ok_or_else(|| corrupt(text));
     Ok(TokenRow {
         id,
@@ -85,11 +87,12 @@ impl Store {
     /// Marks a token revoked; answers whether there was such a token not yet revoked.
     pub(crate) async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
         let _held = self.hold();
-        let done = sqlx::query("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked IS NULL")
-            .bind(Timestamp::now().to_string())
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked IS NULL")
+                .bind(Timestamp::now().to_string())
+                .bind(id)
+                .execute(&self.writer)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }
