@@ -42,6 +42,8 @@ mod endpoint;
 mod engine;
 mod error;
 #[cfg(feature = "engine")]
+mod observe;
+#[cfg(feature = "engine")]
 mod package;
 #[cfg(feature = "engine")]
 mod schedule;

@@ -132,6 +132,16 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The wire spelling, e.g. `provision`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Provision => "provision",
+            Self::Configure => "configure",
+            Self::Unprovision => "unprovision",
+        }
+    }
+
     /// The verb of the task name, as the APS task manager writes it.
     fn verb(self) -> &'static str {
         match self {

@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 
 use crate::auth::Auth;
 use crate::engine::Engine;
+use crate::observe::{self, Metrics};
 use crate::tls::Authority;
 
 pub use limits::ApiLoad;
@@ -42,6 +43,8 @@ pub(crate) struct Api {
     pub callback_hosts: Option<Arc<Vec<String>>>,
     /// Who may call what.
     pub auth: Arc<Auth>,
+    /// What `/metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The controller's routes, serving and keeping waiting at most as many requests as `limits`
@@ -74,6 +77,9 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
         .route("/api/v1/tasks/{id}/result", get(tasks::result))
         .route("/api/v1/tasks/{id}/cancel", post(tasks::cancel))
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(crate::ui::router())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)

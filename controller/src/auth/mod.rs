@@ -68,6 +68,8 @@ pub(crate) struct Auth {
     pub(crate) sessions: Sessions,
     /// The embedding program's own `admin` token, in memory only.
     internal: String,
+    /// Refused credentials, for `/metrics`.
+    refusals: prometheus_client::metrics::counter::Counter,
 }
 
 impl Auth {
@@ -83,6 +85,7 @@ impl Auth {
             failures: Failures::default(),
             sessions: Sessions::default(),
             internal: format!("apsc-internal-{}", URL_SAFE_NO_PAD.encode(internal)),
+            refusals: Default::default(),
         }
     }
 
@@ -94,6 +97,11 @@ impl Auth {
     /// The token of [`Controller::client`](crate::Controller::client).
     pub(crate) fn internal_token(&self) -> &str {
         &self.internal
+    }
+
+    /// The counter of refused credentials.
+    pub(crate) fn refusal_counter(&self) -> prometheus_client::metrics::counter::Counter {
+        self.refusals.clone()
     }
 
     /// The API tokens.
@@ -142,6 +150,7 @@ impl Auth {
             "authentication failed"
         );
         self.failures.fail(peer);
+        self.refusals.inc();
     }
 
     /// What the request's credential says: its headers, and the client certificate of its

@@ -18,6 +18,7 @@ use crate::auth::{Auth, Scope, Tokens};
 use crate::callback::{Callbacks, Secret};
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
+use crate::observe::{Metrics, Parts};
 use crate::schedule::TimeScale;
 use crate::serve::Server;
 use crate::store::{PausedClock, Store};
@@ -299,6 +300,14 @@ impl ControllerBuilder {
             );
         }
         let limits = Limits::new(self.max_requests, self.max_waiting);
+        let metrics = Arc::new(Metrics::new(Parts {
+            engine: engine.metrics().clone(),
+            commits: engine.store().commit_histogram(),
+            callback_failures: callbacks.failure_counter(),
+            auth_failures: auth.refusal_counter(),
+            callbacks: callbacks.clone(),
+            limits: limits.clone(),
+        }));
         let app = api::router(
             Api {
                 engine: engine.clone(),
@@ -306,6 +315,7 @@ impl ControllerBuilder {
                 authority: authority.clone(),
                 callback_hosts: self.callback_hosts.map(Arc::new),
                 auth: auth.clone(),
+                metrics,
             },
             limits.clone(),
         );

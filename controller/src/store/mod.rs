@@ -152,6 +152,18 @@ impl Store {
         self.counters.snapshot()
     }
 
+    /// The times of the store's write transactions, for `/metrics`.
+    pub(crate) fn commit_histogram(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.counters.commit_seconds.clone()
+    }
+
+    /// Answers when the database answers a query.
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        let _held = self.hold();
+        sqlx::query("SELECT 1").execute(self.reader()).await?;
+        Ok(())
+    }
+
     /// The pool for reads, counted.
     fn reader(&self) -> &SqlitePool {
         self.counters.read();
