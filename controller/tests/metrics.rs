@@ -48,6 +48,7 @@ async fn every_metric_is_scraped_and_moves() {
         .tls(true)
         .time_scale(1000.0)
         .endpoint_router(BASE_URL, Scripted::default().router())
+        .metrics_listen("127.0.0.1:0".parse().expect("address"))
         .start()
         .await
         .expect("controller");
@@ -66,6 +67,18 @@ async fn every_metric_is_scraped_and_moves() {
         assert_eq!(get(path, None).await.expect(path).status(), 200, "{path}");
     }
     assert_eq!(get("/metrics", None).await.expect("metrics").status(), 401);
+    // On its own address, /metrics asks nothing.
+    let apart = c.metrics_addr().expect("metrics address");
+    let text = reqwest::get(format!("http://{apart}/metrics"))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("# TYPE aps_controller_tasks counter"),
+        "{text}"
+    );
     let read = c
         .tokens()
         .create("prometheus", Scope::Read, None)

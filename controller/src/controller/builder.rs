@@ -46,6 +46,7 @@ pub struct ControllerBuilder {
     header_read_timeout: Duration,
     paused_clock: bool,
     client_ca: Option<(PathBuf, Scope)>,
+    metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for ControllerBuilder {
@@ -68,6 +69,7 @@ impl Default for ControllerBuilder {
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
             paused_clock: false,
             client_ca: None,
+            metrics_listen: None,
         }
     }
 }
@@ -204,6 +206,13 @@ impl ControllerBuilder {
         self
     }
 
+    /// Also serves `/metrics` on `addr`, over plain HTTP and without credentials (for a
+    /// Prometheus on a private network); on the API's address it needs the `read` scope.
+    pub fn metrics_listen(mut self, addr: SocketAddr) -> Self {
+        self.metrics_listen = Some(addr);
+        self
+    }
+
     /// The data directory: the one given, else the database file's directory.
     fn resolved_data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -262,6 +271,10 @@ impl ControllerBuilder {
             None => first_secret(&store, &data_dir).await?,
         };
         let listener = TcpListener::bind(self.listen).await?;
+        let metrics_listener = match self.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let addr = listener.local_addr()?;
         let scale = TimeScale::new(self.time_scale);
         if scale.factor() != 1.0 {
@@ -315,7 +328,7 @@ impl ControllerBuilder {
                 authority: authority.clone(),
                 callback_hosts: self.callback_hosts.map(Arc::new),
                 auth: auth.clone(),
-                metrics,
+                metrics: metrics.clone(),
             },
             limits.clone(),
         );
@@ -331,7 +344,19 @@ impl ControllerBuilder {
             tls,
             self.header_read_timeout,
         );
+        let metrics_server = match metrics_listener {
+            Some(listener) => {
+                let addr = listener.local_addr()?;
+                tracing::info!(%addr, "serving /metrics without credentials");
+                let router = crate::observe::metrics_router(metrics);
+                let server =
+                    Server::spawn(listener.into_std()?, router, None, self.header_read_timeout);
+                Some((addr, server))
+            }
+            None => None,
+        };
         Ok(Controller {
+            metrics_server,
             router: app,
             limits,
             addr,

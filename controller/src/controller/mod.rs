@@ -48,6 +48,8 @@ pub struct Controller {
     router: Router,
     limits: Limits,
     auth: Arc<Auth>,
+    /// The address and server of `/metrics` alone, when asked for.
+    metrics_server: Option<(SocketAddr, Server)>,
 }
 
 impl Controller {
@@ -59,6 +61,12 @@ impl Controller {
     /// The address the API listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `/metrics` is also served on without credentials
+    /// ([`ControllerBuilder::metrics_listen`]).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:6308`, or `https://…` over TLS (the API is
@@ -127,6 +135,9 @@ impl Controller {
 impl Drop for Controller {
     fn drop(&mut self) {
         self.server.stop();
+        if let Some((_, server)) = &self.metrics_server {
+            server.stop();
+        }
         self.engine.stop();
     }
 }

@@ -1,11 +1,15 @@
 //! `/healthz` (the process answers), `/readyz` (the store answers too), and `/metrics`.
 
-use axum::Json;
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::json;
 
+use super::Metrics;
 use crate::api::Api;
 
 /// `GET /healthz`: 200 while the process serves requests.
@@ -27,7 +31,21 @@ pub(crate) async fn readyz(State(api): State<Api>) -> Response {
 
 /// `GET /metrics`: the Prometheus text format.
 pub(crate) async fn metrics(State(api): State<Api>) -> Response {
-    let mut response = (StatusCode::OK, api.metrics.encode()).into_response();
+    scrape(&api.metrics)
+}
+
+/// The router of `--metrics-listen`: `/metrics` alone, without credentials.
+pub(crate) fn metrics_router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(metrics): State<Arc<Metrics>>| async move { scrape(&metrics) }),
+        )
+        .with_state(metrics)
+}
+
+fn scrape(metrics: &Metrics) -> Response {
+    let mut response = (StatusCode::OK, metrics.encode()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -31,7 +31,7 @@ use prometheus_client::registry::Registry;
 use crate::api::Limits;
 use crate::callback::Callbacks;
 
-pub(crate) use health::{healthz, metrics, readyz};
+pub(crate) use health::{healthz, metrics, metrics_router, readyz};
 
 /// Buckets from 1 ms to about 33 s.
 pub(crate) fn seconds_histogram() -> Histogram {

@@ -182,6 +182,10 @@ struct Serve {
     /// --client-ca-scope), besides API tokens; TLS only.
     #[arg(long, env = "APS_CONTROLLER_CLIENT_CA", requires = "tls")]
     client_ca: Option<std::path::PathBuf>,
+    /// Also serve /metrics here, over plain HTTP and without credentials (on the API's address
+    /// it needs the `read` scope).
+    #[arg(long, env = "APS_CONTROLLER_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// The scope a --client-ca certificate grants: read, operate or admin.
     #[arg(long, env = "APS_CONTROLLER_CLIENT_CA_SCOPE", default_value = "read")]
     client_ca_scope: Scope,
@@ -329,6 +333,9 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
     }
     if let Some(ca) = &args.endpoint_ca {
         builder = builder.endpoint_ca(ca);
+    }
+    if let Some(addr) = args.metrics_listen {
+        builder = builder.metrics_listen(addr);
     }
     if let Some(ca) = &args.client_ca {
         builder = builder.client_ca(ca, args.client_ca_scope);
