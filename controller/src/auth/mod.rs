@@ -7,13 +7,13 @@
 //! and `/healthz`, `/readyz`, the panel's sign-in page and its assets are open.
 //!
 //! A credential is, in this order: `Authorization: Bearer` with an API token ([`Tokens`]);
-//! a client certificate signed by the operator's CA ([`client_ca`]); a panel session cookie
-//! ([`sessions`]), in the panel and for `GET`s of the API. The embedding program's own
+//! a client certificate signed by the operator's CA (`client_ca`); a panel session cookie
+//! (`sessions`), in the panel and for `GET`s of the API. The embedding program's own
 //! [`Controller::client`](crate::Controller::client) carries an in-memory `admin` token made at
-//! start-up. Without a credential the answer is 401, with one too weak 403 ([`scope`]), both in
+//! start-up. Without a credential the answer is 401, with one too weak 403 ([`Scope`]), both in
 //! the APS error shape and before any handler runs, so neither says whether what was asked
 //! for exists. A refused credential is logged (the peer and why, never the token) and counted:
-//! after [`failures::MAX_FAILURES`] in a minute a peer gets 429 until the minute is over.
+//! after 10 in a minute a peer gets 429 until the minute is over.
 
 pub(crate) mod client_ca;
 mod failures;
