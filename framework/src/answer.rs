@@ -76,3 +76,17 @@ pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Response {
     Error::new("the operation failed unexpectedly; the endpoint's log has the details")
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_later_answers_503_with_retry_after() {
+        let answer = ErrorResponse::into_response(Error::retry_later(30, "backend at its limit"));
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.headers()[header::RETRY_AFTER], "30");
+        let plain = ErrorResponse::into_response(Error::new("no"));
+        assert!(!plain.headers().contains_key(header::RETRY_AFTER));
+    }
+}

@@ -358,6 +358,13 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         );
     }
     println!("aps-controller listening on {}", controller.url());
+    if !plain_http && controller.tokens().list().await?.is_empty() {
+        println!(
+            "It asks API clients for a token, and there is none yet: `aps-controller token \
+             create --scope admin --db {}` makes one",
+            args.db
+        );
+    }
     // Ctrl-C or SIGTERM (a service manager's stop) ends it cleanly; so would a kill -9,
     // since nothing acknowledged waits in memory.
     aps_server::shutdown_signal().await;
