@@ -155,7 +155,7 @@ controller_scenarios() {
     long-polls --polls "$polls" --protocol http1-bare
   # The demo serving 4 requests at once answers the rest 503 Busy: retried, none may fail.
   start busy-demo env RUST_LOG=warn "$bin/async-provisioning" serve --insecure-http --seed 1 \
-    --max-requests 4 --listen
+    --data-dir "$(mktemp -d)" --max-requests 4 --listen
   run_driver "6. busy endpoint: $busy_tasks provisions, 32 clients, the demo with --max-requests 4" \
     busy-endpoint --endpoint "http://127.0.0.1:$port" --binary "$bin/async-provisioning" \
     --tasks "$busy_tasks" --concurrency 32
