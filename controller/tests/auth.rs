@@ -354,6 +354,84 @@ async fn the_panel_signs_in_with_a_token_and_keeps_a_session_cookie() {
         .await
         .expect("page");
     assert_eq!(page.status(), StatusCode::OK);
+    // A form of the signed-in page carries a token bound to the session; a read token may look,
+    // not act.
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("csrf"), "the task list has no form");
+    let cancel = format!("{}/ui/tasks/{}/cancel", c.url(), uuid::Uuid::new_v4());
+    let refused = http
+        .post(&cancel)
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "read may not cancel"
+    );
+    // An operate session cancels a running task through its page's form, whose CSRF token is
+    // bound to the session.
+    let package = c.import(&Scripted::model()).await.expect("import").id;
+    let install = c
+        .client()
+        .install(package, BASE_URL, json!({}))
+        .await
+        .expect("install");
+    let app = c
+        .client()
+        .wait(install.id, |_| {})
+        .await
+        .expect("installed")
+        .application;
+    let slow = c
+        .client()
+        .provision(app, THING, json!({"plan": ["503:3600"]}))
+        .await
+        .expect("provision");
+    let operate = c
+        .tokens()
+        .create("", Scope::Operate, None)
+        .await
+        .expect("token");
+    let signed = sign_in(operate.token.clone()).await.expect("answer");
+    let theirs = signed.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    let theirs = theirs.split(';').next().expect("pair").to_owned();
+    let page = http
+        .get(format!("{}/ui/tasks/{}", c.url(), slow.id))
+        .header("cookie", &theirs)
+        .send()
+        .await
+        .expect("page");
+    let html = page.text().await.expect("html");
+    let at = html.find(field).expect("the cancel form") + field.len();
+    let bound = &html[at..at + html[at..].find('"').expect("end")];
+    let cancel = format!("{}/ui/tasks/{}/cancel", c.url(), slow.id);
+    let forged = http
+        .post(&cancel)
+        .header("cookie", &theirs)
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "a token of another cookie"
+    );
+    let canceled = http
+        .post(&cancel)
+        .header("cookie", &theirs)
+        .form(&[("csrf", bound)])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(canceled.status(), StatusCode::SEE_OTHER);
+    let task = c.client().task(slow.id).await.expect("task");
+    assert_eq!(task.state, aps_controller::State::Canceled);
     // Revoking the token ends the session.
     c.tokens().revoke(&token.info.id).await.expect("revoke");
     let page = http
