@@ -5,8 +5,8 @@
 #   ./bench/run.sh --quick   3 s per measurement, release build (well under 3 minutes)
 #   ./bench/run.sh --smoke   1 s per measurement on the debug build: checks that it all runs
 #
-# Sections: the endpoint (scenario 1), the controller (scenarios 2-5) and the soak (6: one
-# client holding long polls while another is served). Each adds its table to
+# Sections: the endpoint (scenario 1), the controller (scenarios 2-5), the soak (6: one
+# client holding long polls while another is served) and a busy endpoint (7). Each adds its table to
 # `tables` and its `name value unit` lines to `results`; both are printed at the end.
 #
 # Endpoint: servers run pinned to CPU 0 and the load generator (wrk, one thread) to CPU 1, so
@@ -21,14 +21,14 @@ profile=release
 # Controller sizes: scenario 2 tasks, 3/5 pending tasks and lateness window (s), 4 long polls
 # and idle time (s).
 # The soak: long polls from one client (scaled down to the descriptor limit, which the driver
-# reports) and seconds of the other client's traffic.
+# reports) and seconds of the other client's traffic; 7 busy-endpoint provisions.
 e2e_tasks=20000; pending=100000; window=10; polls=10000; idle=10; soak_polls=20000; soak_secs=10
-soak_share=
+soak_share=; busy_tasks=2000
 case "${1:-}" in
   --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3; soak_secs=3 ;;
   --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1
     # A share of 100 connections, so that the smoke run refuses most of its polls too.
-    soak_polls=300; soak_secs=1; soak_share=100 ;;
+    soak_polls=300; soak_secs=1; soak_share=100; busy_tasks=100 ;;
   "") ;;
   *) echo "usage: $0 [--quick|--smoke]" >&2; exit 2 ;;
 esac
@@ -160,6 +160,12 @@ controller_scenarios() {
     long-polls --polls "$polls" --protocol http1-bare
   run_driver "6. soak: $soak_polls long polls from one client (a connection each), another client's reads for ${soak_secs}s" \
     soak --polls "$soak_polls" --seconds "$soak_secs" ${soak_share:+--max-connections-per-client "$soak_share"}
+  # The demo serving 4 requests at once answers the rest 503 Busy: retried, none may fail.
+  start busy-demo env RUST_LOG=warn "$bin/async-provisioning" serve --insecure-http --seed 1 \
+    --data-dir "$(mktemp -d)" --max-requests 4 --listen
+  run_driver "7. busy endpoint: $busy_tasks provisions, 32 clients, the demo with --max-requests 4" \
+    busy-endpoint --endpoint "http://127.0.0.1:$port" --binary "$bin/async-provisioning" \
+    --tasks "$busy_tasks" --concurrency 32
   tables+=("$(
     echo "Controller ($profile build; figures as name value unit)"
     printf '%s\n' "${controller_rows[@]}"

@@ -18,18 +18,30 @@ pub async fn provision(
     count: usize,
     concurrency: usize,
 ) -> anyhow::Result<Vec<Uuid>> {
+    provision_of(url, application, SERVICE, count, concurrency).await
+}
+
+/// Like [`provision`], of the type (or service) `type_id`.
+pub async fn provision_of(
+    url: &str,
+    application: Uuid,
+    type_id: &str,
+    count: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Uuid>> {
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let endpoint = format!("{url}/api/v1/resources");
     let workers: Vec<_> = (0..concurrency.min(count))
         .map(|_| {
             let (client, next, endpoint) = (client.clone(), next.clone(), endpoint.clone());
+            let type_id = type_id.to_owned();
             tokio::spawn(async move {
                 let mut ids: Vec<Uuid> = Vec::new();
                 while next.fetch_add(1, Ordering::Relaxed) < count {
                     let body = json!({
                         "application": application,
-                        "resource": {"aps": {"type": SERVICE}, "label": "bench"},
+                        "resource": {"aps": {"type": type_id}, "label": "bench"},
                         "timeout": 0,
                     });
                     let response = client.post(&endpoint).json(&body).send().await?;

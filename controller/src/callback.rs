@@ -127,6 +127,8 @@ pub(crate) struct Callbacks {
     scheduler: Scheduler<String>,
     scheduler_loop: AbortHandle,
     pending: Mutex<HashMap<String, Outbox>>,
+    /// Failed deliveries, for `/metrics`.
+    failures: prometheus_client::metrics::counter::Counter,
 }
 
 impl Callbacks {
@@ -155,6 +157,7 @@ impl Callbacks {
                 scheduler,
                 scheduler_loop: scheduler_loop.abort_handle(),
                 pending: Mutex::default(),
+                failures: Default::default(),
             }
         }))
     }
@@ -173,6 +176,19 @@ impl Callbacks {
             self.schedule(callback, at);
         }
         Ok(count)
+    }
+
+    /// How many callbacks wait for their next delivery attempt.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// The counter of failed deliveries.
+    pub(crate) fn failure_counter(&self) -> prometheus_client::metrics::counter::Counter {
+        self.failures.clone()
     }
 
     /// Delivers a callback that has just been stored.
@@ -226,6 +242,9 @@ impl Callbacks {
                 crate::endpoint::describe(&error)
             )),
         };
+        if failure.is_some() {
+            self.failures.inc();
+        }
         let stored = match failure {
             None => {
                 tracing::info!("callback delivered");

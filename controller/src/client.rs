@@ -30,10 +30,23 @@ use crate::task::Task;
 const POLL_SECS: u64 = 120;
 
 /// Talks to a controller's `/api/v1`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     transport: Transport,
+    /// Sent as `Authorization: Bearer`.
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token: a client may well end up in a log line.
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("transport", &self.transport)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 /// How requests reach the controller.
@@ -74,6 +87,7 @@ impl Client {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             transport: Transport::Http(reqwest::Client::new()),
+            token: None,
         }
     }
 
@@ -84,6 +98,7 @@ impl Client {
         Self {
             base: String::new(),
             transport: Transport::InProcess(router),
+            token: None,
         }
     }
 
@@ -105,7 +120,14 @@ impl Client {
                 tracing::warn!(%error, "cannot build a client trusting the CA; using the defaults");
                 reqwest::Client::new()
             })),
+            token: None,
         }
+    }
+
+    /// The same client, sending `token` (an API token) as `Authorization: Bearer`.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
     }
 
     /// Sends a request to a path of the controller (e.g. `/api/v1/tasks`).
@@ -129,6 +151,9 @@ impl Client {
         let (status, bytes) = match &self.transport {
             Transport::Http(http) => {
                 let mut request = http.request(method, format!("{}{path}", self.base));
+                if let Some(token) = &self.token {
+                    request = request.bearer_auth(token);
+                }
                 if let Some(body) = body {
                     request = request.json(body);
                 }
@@ -139,7 +164,10 @@ impl Client {
                 (response.status().as_u16(), response.bytes().await?)
             }
             #[cfg(feature = "engine")]
-            Transport::InProcess(router) => in_process(router, method, path, body, prefer).await?,
+            Transport::InProcess(router) => {
+                let token = self.token.as_deref();
+                in_process(router, method, path, body, prefer, token).await?
+            }
         };
         let body = if bytes.is_empty() {
             Value::Null
@@ -320,9 +348,13 @@ async fn in_process(
     path: &str,
     body: Option<&Value>,
     prefer: Option<&str>,
+    token: Option<&str>,
 ) -> Result<(u16, bytes::Bytes), Error> {
     use tower::ServiceExt;
     let mut request = http::Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
     if body.is_some() {
         request = request.header(http::header::CONTENT_TYPE, "application/json");
     }

@@ -42,4 +42,9 @@ pub enum Error {
     /// The controller's certificates could not be made, read or used.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[cfg(feature = "engine")]
+    /// The settings do not make a controller that may start (e.g. plain HTTP on a public
+    /// address).
+    #[error("{0}")]
+    Settings(String),
 }

@@ -28,6 +28,8 @@
 #[cfg(feature = "engine")]
 mod api;
 #[cfg(feature = "engine")]
+pub mod auth;
+#[cfg(feature = "engine")]
 mod callback;
 mod client;
 #[cfg(feature = "engine")]
@@ -39,6 +41,8 @@ mod endpoint;
 #[cfg(feature = "engine")]
 mod engine;
 mod error;
+#[cfg(feature = "engine")]
+mod observe;
 #[cfg(feature = "engine")]
 mod package;
 #[cfg(feature = "engine")]

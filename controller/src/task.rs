@@ -134,6 +134,17 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The wire spelling, e.g. `provision`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Provision => "provision",
+            Self::Configure => "configure",
+            Self::Unprovision => "unprovision",
+            Self::Call => "call",
+        }
+    }
+
     /// The verb of the task name, as the APS task manager writes it.
     fn verb(self) -> &'static str {
         match self {
@@ -221,6 +232,11 @@ pub(crate) struct Work {
     /// What a custom operation call sends (none for the other operations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<CallWork>,
+    /// The endpoint's `APS-Info` messages, oldest first, at most [`INFOS_KEPT`]; the last is
+    /// the latest, which the output shows again once a retried call is answered (stored, so a
+    /// restart meanwhile keeps it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub infos: Vec<Info>,
 }
 
 /// The request of a custom operation call, repeated as it is at every recheck.
@@ -237,6 +253,37 @@ pub(crate) struct CallWork {
     pub query: Vec<(String, String)>,
     /// The JSON body (the body parameter), if any.
     pub body: Option<Value>,
+}
+
+/// How many `APS-Info` messages a task keeps (the oldest go first; the description stays).
+pub(crate) const INFOS_KEPT: usize = 50;
+
+/// One `APS-Info` message of the endpoint, and when it first came.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Info {
+    pub at: Timestamp,
+    pub text: String,
+}
+
+impl Work {
+    /// Notes an `APS-Info`: a message repeating the latest is the same entry.
+    pub(crate) fn note_info(&mut self, text: &str) {
+        if self.infos.last().is_some_and(|last| last.text == text) {
+            return;
+        }
+        if self.infos.len() >= INFOS_KEPT {
+            self.infos.remove(0);
+        }
+        self.infos.push(Info {
+            at: Timestamp::now(),
+            text: text.to_owned(),
+        });
+    }
+
+    /// The latest `APS-Info`.
+    pub(crate) fn latest_info(&self) -> Option<&str> {
+        self.infos.last().map(|info| info.text.as_str())
+    }
 }
 
 /// A JSON value kept as its text, stored as the JSON itself.

@@ -50,6 +50,13 @@ impl Timestamp {
             .unwrap_or(Duration::ZERO)
     }
 
+    /// How long ago this time was (zero when it is still to come).
+    pub fn elapsed(self) -> Duration {
+        (OffsetDateTime::now_utc() - self.0)
+            .try_into()
+            .unwrap_or(Duration::ZERO)
+    }
+
     /// Whole seconds since the Unix epoch.
     pub fn unix_seconds(self) -> i64 {
         self.0.unix_timestamp()

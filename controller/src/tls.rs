@@ -177,14 +177,21 @@ impl Authority {
     }
 
     /// The server configuration of the TLS API: the controller's chain, and client
-    /// certificates optional at the TLS layer but, when sent, signed by the CA (the handlers
-    /// of `/aps/2` then decide whose they are).
-    pub(crate) fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    /// certificates optional at the TLS layer but, when sent, signed by the CA or one of
+    /// `client_cas` (the operator's, for API clients); the handlers of `/aps/2` and the
+    /// authentication then decide whose they are.
+    pub(crate) fn server_config(
+        &self,
+        client_cas: &[CertificateDer<'static>],
+    ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let ca_path = self.dir.join("ca.crt");
         let mut roots = rustls::RootCertStore::empty();
         for cert in certificates(&self.ca_pem, &ca_path)? {
             roots.add(cert)?;
+        }
+        for cert in client_cas {
+            roots.add(cert.clone())?;
         }
         // Given no revocation lists, the builder fails only for want of a CA certificate.
         let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider.clone())
@@ -238,7 +245,7 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        assert!(again.server_config().is_ok());
+        assert!(again.server_config(&[]).is_ok());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -278,7 +285,7 @@ mod tests {
         std::fs::remove_file(dir.path().join("tls/ca.crt")).unwrap();
         let again = Authority::open(dir.path(), &[]).unwrap();
         assert_ne!(again.ca_pem(), first.ca_pem());
-        assert!(again.server_config().is_ok());
+        assert!(again.server_config(&[]).is_ok());
         assert!(again.instance(Uuid::new_v4()).is_ok());
     }
 }

@@ -224,7 +224,8 @@ async fn tls_names_come_from_the_environment() {
                 .resolve(name, addr)
                 .build()
                 .unwrap();
-            let url = format!("https://{name}:{}/api/v1/tasks", addr.port());
+            // The sign-in page asks no credentials: any answer means the handshake passed.
+            let url = format!("https://{name}:{}/ui/sign-in", addr.port());
             client.get(url).send().await.map(|r| r.status().as_u16())
         }
     };
@@ -362,4 +363,61 @@ async fn serve_takes_listen_db_time_scale_and_sync_timeout_from_the_environment(
         !said.contains("time scale"),
         "a time scale of 1 is not announced: {said}"
     );
+}
+
+#[tokio::test]
+async fn tokens_are_made_listed_used_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["token"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--db", "c.db"]);
+        std::process::Command::new(env!("CARGO_BIN_EXE_aps-controller"))
+            .args(&all)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let made = run(&[
+        "create",
+        "--scope",
+        "read",
+        "--name",
+        "ci",
+        "--expires",
+        "30d",
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("apsc_"), "{token}");
+    let listed = run(&["list"]);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let id = listed.split_whitespace().next().unwrap().to_owned();
+    assert!(listed.contains("read") && listed.contains("ci") && listed.contains("expires"));
+    assert!(
+        !listed.contains(token.rsplit('_').next().unwrap()),
+        "no secret listed"
+    );
+    assert!(!run(&["create", "--scope", "root"]).status.success());
+
+    let args = ["serve", "--tls", "--listen", "127.0.0.1:0", "--db", "c.db"];
+    let mut serving = Binary::start(dir.path(), &args, &[]);
+    let url = serving.listening().await;
+    let ca = std::fs::read(dir.path().join("tls/ca.crt")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap();
+    let get = |token: String| {
+        http.get(format!("{url}/api/v1/tasks"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(get(token.clone()).await.unwrap().status(), 200);
+    assert!(run(&["revoke", &id]).status.success());
+    assert_eq!(get(token.clone()).await.unwrap().status(), 401);
+    assert!(!run(&["revoke", &id]).status.success(), "already revoked");
+    let said = serving.kill().await;
+    assert!(said.contains("authentication failed"), "{said}");
+    assert!(!said.contains(&token), "{said}");
 }

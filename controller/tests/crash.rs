@@ -108,18 +108,30 @@ async fn crash_and_restart(tls: bool) {
     let receiver = Receiver::default();
     let hook = format!("{}/hook?token=keep", serve(receiver.router()).await);
     let mut child = spawn(addr, &db, &secret, tls);
-    let (client, http) = if tls {
+    let (client, http, token) = if tls {
         let ca = ca_of(dir.path()).await;
         let root = reqwest::Certificate::from_pem(ca.as_bytes()).unwrap();
         let http = reqwest::Client::builder()
             .add_root_certificate(root)
             .build()
             .unwrap();
-        (Client::trusting(&format!("https://{addr}"), &ca), http)
+        // A TLS controller asks credentials: an admin token, made beside the running process
+        // once it has migrated the database (any answer, a 401 too, says it has).
+        ready(&Client::trusting(&format!("https://{addr}"), &ca)).await;
+        let made = Command::new(env!("CARGO_BIN_EXE_aps-controller"))
+            .args(["token", "create", "--scope", "admin", "--db"])
+            .arg(format!("sqlite://{}", db.display()))
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{made:?}");
+        let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+        let client = Client::trusting(&format!("https://{addr}"), &ca).with_token(&token);
+        (client, http, token)
     } else {
         (
             Client::new(&format!("http://{addr}")),
             reqwest::Client::new(),
+            String::new(),
         )
     };
     let base = format!("{}://{addr}", if tls { "https" } else { "http" });
@@ -127,6 +139,7 @@ async fn crash_and_restart(tls: bool) {
 
     let package: serde_json::Value = http
         .post(format!("{base}/api/v1/packages"))
+        .bearer_auth(&token)
         .body(common::zip_of(&Scripted::model()))
         .send()
         .await

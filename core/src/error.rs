@@ -36,6 +36,8 @@ pub struct Error {
     status: StatusCode,
     name: Cow<'static, str>,
     message: String,
+    /// Set by [`Error::retry_later`]: answered with `Retry-After`.
+    retry_after: Option<std::time::Duration>,
 }
 
 impl Error {
@@ -54,7 +56,30 @@ impl Error {
             status,
             name: name.into(),
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// A 503 `Busy` answered with `Retry-After: secs`: the endpoint cannot take the operation
+    /// now (a backend at its limit, a maintenance window). The controller calls again after
+    /// that delay until the task's deadline, instead of failing the operation.
+    ///
+    /// ```
+    /// use aps_core::{Error, StatusCode};
+    ///
+    /// let busy = Error::retry_later(30, "the mail backend is at its connection limit");
+    /// assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(busy.retry_after(), Some(std::time::Duration::from_secs(30)));
+    /// ```
+    pub fn retry_later(secs: u64, message: impl Into<String>) -> Self {
+        let mut error = Self::with(StatusCode::SERVICE_UNAVAILABLE, "Busy", message);
+        error.retry_after = Some(std::time::Duration::from_secs(secs));
+        error
+    }
+
+    /// The delay a [`Error::retry_later`] asks for.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// A 400 `BadRequest`: the request cannot be carried out as it is.

@@ -20,7 +20,10 @@ pub(crate) trait ErrorResponse {
 
 impl ErrorResponse for Error {
     fn into_response(self) -> Response {
-        self.body().response().map(Body::from)
+        match self.retry_after() {
+            Some(after) => aps_protocol::busy::retry_later(&self.body(), after).map(Body::from),
+            None => self.body().response().map(Body::from),
+        }
     }
 }
 
@@ -72,4 +75,18 @@ pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send>) -> Response {
     tracing::error!("the operation panicked: {text}");
     Error::new("the operation failed unexpectedly; the endpoint's log has the details")
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_later_answers_503_with_retry_after() {
+        let answer = ErrorResponse::into_response(Error::retry_later(30, "backend at its limit"));
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.headers()[header::RETRY_AFTER], "30");
+        let plain = ErrorResponse::into_response(Error::new("no"));
+        assert!(!plain.headers().contains_key(header::RETRY_AFTER));
+    }
 }

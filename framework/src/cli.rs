@@ -61,6 +61,10 @@ struct ServeArgs<A: Args> {
     /// Where the endpoint keeps its state (the self-signed certificate, instance credentials).
     #[arg(long, env = "APS_DATA_DIR", default_value = "aps-data")]
     data_dir: PathBuf,
+    /// Requests served at once; more are answered 503 `Busy` with `Retry-After` (the
+    /// application's own limit, 512 unless it sets one, when not given).
+    #[arg(long, env = "APS_MAX_REQUESTS")]
+    max_requests: Option<usize>,
     #[command(flatten)]
     tls: TlsArgs,
     /// How long a call back to the controller may take: a duration such as `10s`.
@@ -205,7 +209,8 @@ pub fn run(app: App) -> ExitCode {
 /// `clap::Args` struct) accepted by every subcommand and handed to `build` to make the `App`.
 ///
 /// * `serve` (the default): `--listen` (env `APS_LISTEN`, default `127.0.0.1:8080`),
-///   `--base-path` (env `APS_BASE_PATH`), `--data-dir` (env `APS_DATA_DIR`), and HTTPS with
+///   `--base-path` (env `APS_BASE_PATH`), `--data-dir` (env `APS_DATA_DIR`),
+///   `--max-requests` (env `APS_MAX_REQUESTS`, requests served at once), and HTTPS with
 ///   `--tls-cert` / `--tls-key` or `--self-signed`; plain HTTP only with `--insecure-http`;
 ///   `--controller-uri URL` (repeatable; the controllers served over plain HTTP, loopback ones
 ///   when none is given), `--controller-timeout` (10 s), `--max-connections` and
@@ -245,6 +250,10 @@ pub fn run_with<A: Args>(build: impl FnOnce(A) -> App) -> ExitCode {
             };
             let app = match args.max_connections_per_client {
                 Some(max) => app.max_connections_per_client(max),
+                None => app,
+            };
+            let app = match args.max_requests {
+                Some(requests) => app.max_concurrency(requests),
                 None => app,
             };
             runtime.block_on(serve(&app, args.listen, &args.base_path, tls))

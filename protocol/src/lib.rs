@@ -10,7 +10,8 @@
 //! * [`id`]: resource ids are UUIDs, in paths and in `aps.id`.
 //! * [`retry`]: `APS-Retry-Timeout` as a [`RetryTimeout`], with its default and its bounds.
 //! * [`accepted`]: the 202 of an operation that goes on, with `APS-Info` ([`Accepted`]).
-//! * [`busy`]: the 503 of a server at its request limit, with `Retry-After`.
+//! * [`busy`]: busy answers (503 with `Retry-After`), which statuses a client retries, and
+//!   reading `Retry-After`.
 //! * [`resource`]: the resource JSON (`aps` meta object plus properties) and resource statuses.
 //! * [`error`]: the APS error body `{"code", "error", "message"}`, as an answer and as read
 //!   from a peer.

@@ -28,7 +28,8 @@ pub async fn serve(
         limits,
         crate::checks::request,
     ));
-    let service = router.into_make_service();
+    // Handlers may ask for the peer's address (`ConnectInfo<SocketAddr>`).
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (max, per_client) = limits.connections();
     let gate = Gate::new(max, per_client);
     let mut server = axum_server::from_tcp(listener).handle(handle);

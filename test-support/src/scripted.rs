@@ -6,7 +6,8 @@
 //! ([`Scripted::linked_model`] adds relations, operations and two more services). A
 //! resource's `plan` property lists the answers to successive calls of one method for it:
 //! `"accept"` (202 with `APS-Retry-Timeout`), `"accept-bare"` (202 without it), `"done"`,
-//! `"html"` (a 500 that is not JSON), or an HTTP status such as `"422"`. A `thing` without a
+//! `"html"` (a 500 that is not JSON), or an HTTP status such as `"422"`, optionally with a
+//! `Retry-After`: `"503:2"` (seconds) or `"429:date+2"` (a date 2 s from now). A `thing` without a
 //! plan is accepted [`Script::accepts`] times, then done; anything else without a plan is done
 //! at once. Unprovision carries no body, so the endpoint reads the plan from the controller's
 //! `/aps/2`.

@@ -20,7 +20,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, delete, get, post};
 
+use crate::auth::Auth;
 use crate::engine::Engine;
+use crate::observe::{self, Metrics};
 use crate::tls::Authority;
 
 pub use limits::ApiLoad;
@@ -41,11 +43,16 @@ pub(crate) struct Api {
     pub authority: Arc<Authority>,
     /// The only hosts a `callbackURL` may name; `None` allows any.
     pub callback_hosts: Option<Arc<Vec<String>>>,
+    /// Who may call what.
+    pub auth: Arc<Auth>,
+    /// What `/metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The controller's routes, serving and keeping waiting at most as many requests as `limits`
 /// allow.
 pub(crate) fn router(api: Api, limits: Limits) -> Router {
+    let auth = api.auth.clone();
     Router::new()
         .route(
             "/api/v1/packages",
@@ -87,10 +94,17 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
             "/aps/2/resources/{id}/{relation}/{other}",
             delete(links::aps_unlink),
         )
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(crate::ui::router())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)
         .with_state(api)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(limits, limits::guard))
 }

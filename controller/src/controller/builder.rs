@@ -13,9 +13,12 @@ use tokio::net::TcpListener;
 
 use crate::Error;
 use crate::api::{self, Api, Limits};
+use crate::auth::client_ca::ClientCa;
+use crate::auth::{Auth, Scope, Tokens};
 use crate::callback::{Callbacks, Secret};
 use crate::endpoint::Endpoints;
 use crate::engine::{Config, Engine};
+use crate::observe::{Metrics, Parts};
 use crate::schedule::TimeScale;
 use crate::serve::Server;
 use crate::store::{PausedClock, Store};
@@ -43,6 +46,8 @@ pub struct ControllerBuilder {
     header_read_timeout: Duration,
     connections: crate::serve::Connections,
     paused_clock: bool,
+    client_ca: Option<(PathBuf, Scope)>,
+    metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for ControllerBuilder {
@@ -65,6 +70,8 @@ impl Default for ControllerBuilder {
             header_read_timeout: crate::serve::DEFAULT_HEADER_READ_TIMEOUT,
             connections: crate::serve::Connections::default(),
             paused_clock: false,
+            client_ca: None,
+            metrics_listen: None,
         }
     }
 }
@@ -208,6 +215,21 @@ impl ControllerBuilder {
         self
     }
 
+    /// Accepts client certificates signed by the CA certificates in `pem_file` as API
+    /// credentials of `scope` (on a TLS controller). Never name the controller's own CA: its
+    /// certificates are the instances'.
+    pub fn client_ca(mut self, pem_file: impl Into<PathBuf>, scope: Scope) -> Self {
+        self.client_ca = Some((pem_file.into(), scope));
+        self
+    }
+
+    /// Also serves `/metrics` on `addr`, over plain HTTP and without credentials (for a
+    /// Prometheus on a private network); on the API's address it needs the `read` scope.
+    pub fn metrics_listen(mut self, addr: SocketAddr) -> Self {
+        self.metrics_listen = Some(addr);
+        self
+    }
+
     /// The data directory: the one given, else the database file's directory.
     fn resolved_data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -227,7 +249,22 @@ impl ControllerBuilder {
     }
 
     /// Opens the database, resumes unfinished tasks and callbacks, and starts serving.
+    ///
+    /// A controller serving plain HTTP must listen on a loopback address: without TLS it asks
+    /// no credentials (see `auth`), so anywhere else it refuses to start.
     pub async fn start(self) -> Result<Controller, Error> {
+        if !self.tls && !self.listen.ip().is_loopback() {
+            return Err(Error::Settings(format!(
+                "plain HTTP asks no credentials, so it is served on loopback only, not on {}: \
+                 serve TLS (--tls) to listen there",
+                self.listen
+            )));
+        }
+        let client_ca = self
+            .client_ca
+            .as_ref()
+            .map(|(path, scope)| ClientCa::load(path, *scope))
+            .transpose()?;
         let data_dir = self.resolved_data_dir();
         let authority = Arc::new(Authority::open(&data_dir, &self.tls_names)?);
         let endpoint_ca = match &self.endpoint_ca {
@@ -251,6 +288,10 @@ impl ControllerBuilder {
             None => first_secret(&store, &data_dir).await?,
         };
         let listener = TcpListener::bind(self.listen).await?;
+        let metrics_listener = match self.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let addr = listener.local_addr()?;
         let scale = TimeScale::new(self.time_scale);
         if scale.factor() != 1.0 {
@@ -273,6 +314,11 @@ impl ControllerBuilder {
             time_scale: scale,
             task_deadline: self.task_deadline,
         };
+        let auth = Arc::new(Auth::new(
+            self.tls,
+            Tokens::new(store.clone()),
+            client_ca.clone(),
+        ));
         let engine = Engine::start(store, endpoints, callbacks.clone(), config);
         let tasks = engine.resume().await?;
         let owed = callbacks.resume().await?;
@@ -284,17 +330,29 @@ impl ControllerBuilder {
             );
         }
         let limits = Limits::new(self.max_requests, self.max_waiting);
+        let metrics = Arc::new(Metrics::new(Parts {
+            engine: engine.metrics().clone(),
+            commits: engine.store().commit_histogram(),
+            callback_failures: callbacks.failure_counter(),
+            auth_failures: auth.refusal_counter(),
+            callbacks: callbacks.clone(),
+            limits: limits.clone(),
+        }));
         let app = api::router(
             Api {
                 engine: engine.clone(),
                 sync_timeout: self.sync_timeout,
                 authority: authority.clone(),
                 callback_hosts: self.callback_hosts.map(Arc::new),
+                auth: auth.clone(),
+                metrics: metrics.clone(),
             },
             limits.clone(),
         );
         let tls = match self.tls {
-            true => Some(authority.server_config()?),
+            true => Some(
+                authority.server_config(client_ca.as_ref().map_or(&[], |ca| ca.certificates()))?,
+            ),
             false => None,
         };
         let server = Server::spawn(
@@ -304,7 +362,24 @@ impl ControllerBuilder {
             self.header_read_timeout,
             self.connections,
         );
+        let metrics_server = match metrics_listener {
+            Some(listener) => {
+                let addr = listener.local_addr()?;
+                tracing::info!(%addr, "serving /metrics without credentials");
+                let router = crate::observe::metrics_router(metrics);
+                let server = Server::spawn(
+                    listener.into_std()?,
+                    router,
+                    None,
+                    self.header_read_timeout,
+                    self.connections,
+                );
+                Some((addr, server))
+            }
+            None => None,
+        };
         Ok(Controller {
+            metrics_server,
             router: app,
             limits,
             addr,
@@ -314,6 +389,7 @@ impl ControllerBuilder {
             secret,
             secret_file,
             server,
+            auth,
         })
     }
 }

@@ -25,6 +25,7 @@ use axum::Router;
 
 use crate::Error;
 use crate::api::{ApiLoad, Limits};
+use crate::auth::{Auth, Tokens};
 use crate::callback::Secret;
 use crate::client::Client;
 use crate::engine::Engine;
@@ -46,6 +47,9 @@ pub struct Controller {
     server: Server,
     router: Router,
     limits: Limits,
+    auth: Arc<Auth>,
+    /// The address and server of `/metrics` alone, when asked for.
+    metrics_server: Option<(SocketAddr, Server)>,
 }
 
 impl Controller {
@@ -57,6 +61,12 @@ impl Controller {
     /// The address the API listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `/metrics` is also served on without credentials
+    /// ([`ControllerBuilder::metrics_listen`]).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:6308`, or `https://…` over TLS (the API is
@@ -71,9 +81,16 @@ impl Controller {
         self.authority.ca_pem()
     }
 
-    /// A client of this controller's API (trusting its CA).
+    /// A client of this controller's API (trusting its CA), with an `admin` credential that
+    /// lives as long as this controller, in memory only: the program that runs the controller
+    /// may do anything with it.
     pub fn client(&self) -> Client {
-        Client::trusting(&self.url(), self.ca_pem())
+        Client::trusting(&self.url(), self.ca_pem()).with_token(self.auth.internal_token())
+    }
+
+    /// The API tokens of this controller's database (see [`Tokens`]).
+    pub fn tokens(&self) -> Tokens {
+        self.auth.tokens().clone()
     }
 
     /// The webhook secret that signs callbacks.
@@ -118,6 +135,9 @@ impl Controller {
 impl Drop for Controller {
     fn drop(&mut self) {
         self.server.stop();
+        if let Some((_, server)) = &self.metrics_server {
+            server.stop();
+        }
         self.engine.stop();
     }
 }

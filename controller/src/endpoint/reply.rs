@@ -3,7 +3,9 @@
 //! An answer body is read up to [`MAX_BODY`] bytes, with or without `Content-Length`: a longer
 //! one fails the operation (502 `AnswerTooLarge`).
 
-use aps_protocol::{Accepted, ErrorBody, RetryTimeout};
+use std::time::{Duration, SystemTime};
+
+use aps_protocol::{Accepted, ErrorBody, RetryTimeout, busy};
 use bytes::Bytes;
 use http::HeaderMap;
 
@@ -20,6 +22,11 @@ pub(crate) struct Reply {
     pub info: Option<String>,
     /// `APS-Retry-Timeout`, [`RetryTimeout::DEFAULT`] when absent or unusable.
     pub retry: RetryTimeout,
+    /// `Retry-After` (seconds or a date), the delay a busy answer asks for.
+    pub retry_after: Option<Duration>,
+    /// Whether the answer means "not now" ([`busy::is_transient`]), so the call is made again.
+    /// Never for an answer the controller gives in the endpoint's place.
+    pub transient: bool,
     pub body: Bytes,
 }
 
@@ -32,6 +39,8 @@ impl Reply {
             status,
             info,
             retry,
+            retry_after: busy::retry_after(head, SystemTime::now()),
+            transient: busy::is_transient(status),
             body: without_credentials(body),
         }
     }
@@ -53,6 +62,9 @@ impl From<http::Response<Vec<u8>>> for Reply {
     /// An answer the controller gives in the endpoint's place.
     fn from(response: http::Response<Vec<u8>>) -> Self {
         let (head, body) = response.into_parts();
-        Self::read(head.status.as_u16(), &head.headers, Bytes::from(body))
+        Self {
+            transient: false,
+            ..Self::read(head.status.as_u16(), &head.headers, Bytes::from(body))
+        }
     }
 }

@@ -26,6 +26,9 @@ fn an_answer_made_in_the_endpoints_place_reads_like_one_it_sent() {
     assert_eq!(read.status, 502);
     let error = ErrorBody::from_peer(read.status, &read.body).unwrap();
     assert_eq!(error.error, "AnswerTooLarge");
+    // A 502 the controller makes fails the operation; only the endpoint's is retried.
+    assert!(!read.transient);
+    assert!(Reply::read(502, &HeaderMap::new(), Bytes::new()).transient);
 }
 
 #[test]

@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use crate::callback::{Callbacks, owed};
 use crate::endpoint::{Call, Endpoints};
+use crate::observe::{CallLabels, EngineMetrics, TaskLabels};
 use crate::schedule::{Scheduler, TimeScale, backoff, later};
 use crate::store::{ApplicationRow, LinkRow, ResourceChange, ResourceRow, Store, StoreError};
 use crate::task::{Operation, Record, State, Task};
@@ -76,6 +77,7 @@ pub(crate) struct Engine {
     scheduler_loop: AbortHandle,
     /// Every task change, for watchers of all tasks (the panel's live task list).
     changes: broadcast::Sender<Task>,
+    metrics: EngineMetrics,
 }
 
 impl Engine {
@@ -103,6 +105,7 @@ impl Engine {
                 config,
                 scheduler_loop: scheduler_loop.abort_handle(),
                 changes: broadcast::Sender::new(CHANGES_KEPT),
+                metrics: EngineMetrics::default(),
             }
         })
     }
@@ -111,6 +114,20 @@ impl Engine {
     pub(crate) fn stop(&self) {
         self.scheduler_loop.abort();
         self.callbacks.stop();
+    }
+
+    /// The engine's metrics.
+    pub(crate) fn metrics(&self) -> &EngineMetrics {
+        &self.metrics
+    }
+
+    /// Counts a task entering its state.
+    fn count(&self, task: &Task) {
+        let labels = TaskLabels {
+            operation: task.operation.as_str(),
+            state: task.state.as_str(),
+        };
+        self.metrics.tasks.get_or_create(&labels).inc();
     }
 
     /// The store behind the engine.
@@ -168,6 +185,7 @@ impl Engine {
             return Err(error);
         }
         tracing::info!(%transaction, task = %task.id, "{}", task.name);
+        self.count(&task);
         // Nobody watching is not an error.
         let _ = self.changes.send(task.clone());
         self.scheduler.at(Instant::now(), task.id);
@@ -323,8 +341,20 @@ impl Engine {
         let Ok(permit) = self.permits.acquire().await else {
             return Ok(());
         };
+        if let Some(due) = record.task.next_check {
+            self.metrics.lateness.observe(due.elapsed().as_secs_f64());
+        }
+        let began = Instant::now();
         let answer = self.endpoints.call(&call).await;
         drop(permit);
+        let status = match &answer {
+            Ok(reply) => reply.status.to_string(),
+            Err(_) => "unreachable".to_owned(),
+        };
+        self.metrics
+            .calls
+            .get_or_create(&CallLabels { status })
+            .observe(began.elapsed().as_secs_f64());
         match &answer {
             Ok(reply) => {
                 tracing::debug!(%phase, status = reply.status, info = ?reply.info, "endpoint answered")
@@ -336,10 +366,8 @@ impl Engine {
             sent: sent.as_ref(),
             scale: self.config.time_scale,
         };
-        self.change(slot, |r| {
-            slot.with_kept_info(|kept| outcome::apply(r, answer, context, kept))
-        })
-        .await?;
+        self.change(slot, |r| outcome::apply(r, answer, context))
+            .await?;
         Ok(())
     }
 
@@ -359,6 +387,7 @@ impl Engine {
         let applied_at = Instant::now();
         let applied = f(&mut next);
         let ended = next.task.state.is_terminal();
+        let moved = next.task.state != slot.watch.borrow().state;
         let callback = match (&next.work.callback_url, ended) {
             (Some(url), true) => Some(owed(&next.task, url)),
             _ => None,
@@ -372,6 +401,9 @@ impl Engine {
         } = next;
         *work = next_work;
         let id = task.id;
+        if moved {
+            self.count(&task);
+        }
         if ended {
             tracing::info!(state = task.state.as_str(), output = ?task.output, "task ended");
         }

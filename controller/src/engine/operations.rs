@@ -181,6 +181,7 @@ impl Engine {
                 callback_url,
                 result: None,
                 call: None,
+                infos: Vec::new(),
             },
         }
     }

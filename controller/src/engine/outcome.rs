@@ -127,43 +127,36 @@ pub(crate) struct Context<'a> {
     pub scale: TimeScale,
 }
 
-/// Applies one answer (or transport failure) to a running task. `kept` holds the task's
-/// latest `APS-Info` while connection failures show in its output, to put it back after.
+/// Applies one answer (or transport failure) to a running task.
 pub(crate) fn apply(
     record: &mut Record,
     answer: Result<Reply, Unreachable>,
     context: Context<'_>,
-    kept: &mut Option<String>,
 ) -> Applied {
     record.task.attempts = record.task.attempts.saturating_add(1);
     record.task.state = State::Running;
     let operation = record.task.operation;
     let reply = match answer {
+        Ok(reply) if reply.transient => {
+            let why = busy_reason(&reply);
+            return retry(record, &why, reply.retry_after, context.scale);
+        }
         Ok(reply) => reply,
         Err(Unreachable(why)) => {
-            if record.work.failures == 0 {
-                *kept = record.task.output.take();
-            }
-            record.work.failures = record.work.failures.saturating_add(1);
-            let delay = capped(record, context.scale.apply(backoff(record.work.failures)));
-            record.task.output = Some(format!(
-                "The endpoint could not be reached ({why}); attempt {}, trying again in {:.1} s",
-                record.task.attempts,
-                delay.as_secs_f64()
-            ));
-            return wait(record, delay, ResourceChange::Keep);
+            let why = format!("The endpoint could not be reached ({why})");
+            return retry(record, &why, None, context.scale);
         }
     };
     if record.work.failures > 0 {
         // The output shows the failures; the endpoint answers again, so it is the latest
-        // APS-Info once more (after a restart only the first one, the description, is known).
-        record.task.output = kept.take().or_else(|| record.task.description.clone());
+        // APS-Info once more.
+        record.task.output = record.work.latest_info().map(str::to_owned);
     }
-    *kept = None;
     record.work.failures = 0;
     if let Some(info) = &reply.info {
         record.task.description.get_or_insert_with(|| info.clone());
         record.task.output = Some(info.clone());
+        record.work.note_info(info);
     }
     let current = record.work.body.as_ref().map(JsonText::value);
     let base = current.clone().or_else(|| context.stored.cloned());
@@ -231,6 +224,40 @@ pub(crate) fn apply(
     }
 }
 
+/// Calls again later, after an answer that says "not now" or none at all: after the delay the
+/// endpoint asked for (`Retry-After`), else after the backoff; either way within the deadline.
+/// The output says why and when; the latest `APS-Info` stays in the work record meanwhile.
+fn retry(record: &mut Record, why: &str, asked: Option<Duration>, scale: TimeScale) -> Applied {
+    record.work.failures = record.work.failures.saturating_add(1);
+    // `Retry-After: 0` would call again at once, forever: the backoff paces it instead.
+    let asked = asked.filter(|d| !d.is_zero());
+    if let Some(asked) = asked {
+        record.task.retry_after = Some(asked.as_secs());
+    }
+    let delay = asked.unwrap_or_else(|| backoff(record.work.failures));
+    let delay = capped(record, scale.apply(delay));
+    record.task.output = Some(format!(
+        "{why}; attempt {}, trying again in {:.1} s",
+        record.task.attempts,
+        delay.as_secs_f64()
+    ));
+    wait(record, delay, ResourceChange::Keep)
+}
+
+/// Why a transient answer ([`aps_protocol::busy::is_transient`]) is retried, for the task's output.
+fn busy_reason(reply: &Reply) -> String {
+    let said = ErrorBody::from_peer(reply.status, &reply.body)
+        .map(|e| format!(": {}", e.message.chars().take(200).collect::<String>()))
+        .unwrap_or_default();
+    match reply.status {
+        502 | 504 => format!(
+            "A proxy in front of the endpoint could not get its answer ({}{said})",
+            reply.status
+        ),
+        status => format!("The endpoint is busy ({status}{said})"),
+    }
+}
+
 /// The output of a task ended by a 2xx: its latest APS-Info, and what of the answer was
 /// ignored, so a success built on a broken answer says so.
 fn noted(info: Option<String>, status: u16, note: Option<&str>) -> Option<String> {
@@ -282,14 +309,17 @@ pub(super) fn endpoint_error(status: u16, body: &[u8]) -> ErrorBody {
 
 /// Fails a task whose deadline has passed.
 pub(crate) fn expire(record: &mut Record) {
-    let error = ErrorBody::new(
-        504,
-        "DeadlineExceeded",
-        format!(
-            "The task did not end before its deadline, {}",
-            record.work.deadline
-        ),
+    let mut message = format!(
+        "The task did not end before its deadline, {}",
+        record.work.deadline
     );
+    if record.work.failures > 0 {
+        // The last call was retried: its reason is why the task did not end.
+        if let Some(last) = &record.task.output {
+            message = format!("{message}; the last attempt: {last}");
+        }
+    }
+    let error = ErrorBody::new(504, "DeadlineExceeded", message);
     record.finish(State::Failure, Some(error.message.clone()), Some(error));
 }
 

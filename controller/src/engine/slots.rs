@@ -26,9 +26,6 @@ pub(crate) struct Slot {
     /// The task as last stored: what waiters see, and the other part of the record. Only
     /// sent to while `work` is locked.
     pub watch: watch::Sender<Task>,
-    /// The latest `APS-Info` while connection failures show in the output (in memory only:
-    /// after a restart the description stands in). Only used while `work` is locked.
-    kept_info: Mutex<Option<String>>,
 }
 
 impl Slot {
@@ -38,15 +35,6 @@ impl Slot {
             task: self.watch.borrow().clone(),
             work: work.clone(),
         }
-    }
-
-    /// Runs `f` on the kept `APS-Info`.
-    pub(super) fn with_kept_info<T>(&self, f: impl FnOnce(&mut Option<String>) -> T) -> T {
-        // Never held across an await; a panic elsewhere leaves an `Option`, nothing half-done.
-        f(&mut self
-            .kept_info
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner))
     }
 }
 
@@ -63,7 +51,6 @@ impl Slots {
         let slot = Arc::new(Slot {
             watch: watch::Sender::new(record.task),
             work: AsyncMutex::new(record.work),
-            kept_info: Mutex::default(),
         });
         self.lock().insert(id, slot.clone());
         slot

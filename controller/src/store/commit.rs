@@ -146,10 +146,11 @@ async fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (changes, acks): (Vec<Change>, Vec<Ack>) = batch.drain(..).unzip();
+        let began = std::time::Instant::now();
         match write(&writer, &changes).await {
             Ok(outcomes) => {
                 let written = outcomes.iter().filter(|o| o.is_ok()).count();
-                counters.committed(written as u64);
+                counters.committed(written as u64, began.elapsed());
                 for (ack, outcome) in acks.into_iter().zip(outcomes) {
                     // A caller that stopped waiting needs no answer.
                     let _ = ack.send(outcome);

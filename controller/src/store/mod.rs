@@ -18,6 +18,7 @@ mod packages;
 mod paused;
 mod stats;
 mod tasks;
+mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub(crate) use paused::PausedClock;
 pub(crate) use links::{LinkRow, Linked};
 pub use stats::StoreStats;
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
+pub(crate) use tokens::TokenRow;
 
 /// Why the store could not do something.
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +156,18 @@ impl Store {
     /// What the store has done since it was opened.
     pub(crate) fn stats(&self) -> StoreStats {
         self.counters.snapshot()
+    }
+
+    /// The times of the store's write transactions, for `/metrics`.
+    pub(crate) fn commit_histogram(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.counters.commit_seconds.clone()
+    }
+
+    /// Answers when the database answers a query.
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        let _held = self.hold();
+        sqlx::query("SELECT 1").execute(self.reader()).await?;
+        Ok(())
     }
 
     /// The pool for reads, counted.

@@ -5,6 +5,9 @@
 //! many task changes one commit carried.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::metrics::histogram::Histogram;
 
 /// What a store has done since it was opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,12 +20,24 @@ pub struct StoreStats {
     pub commits: u64,
 }
 
-/// The live counters behind [`StoreStats`].
-#[derive(Debug, Default)]
+/// The live counters behind [`StoreStats`], and the commit times for `/metrics`.
+#[derive(Debug)]
 pub(super) struct Counters {
     reads: AtomicU64,
     task_writes: AtomicU64,
     commits: AtomicU64,
+    pub(super) commit_seconds: Histogram,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            reads: AtomicU64::default(),
+            task_writes: AtomicU64::default(),
+            commits: AtomicU64::default(),
+            commit_seconds: crate::observe::seconds_histogram(),
+        }
+    }
 }
 
 impl Counters {
@@ -30,8 +45,9 @@ impl Counters {
         self.reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// One committed transaction that wrote `tasks` task rows.
-    pub(super) fn committed(&self, tasks: u64) {
+    /// One committed transaction that wrote `tasks` task rows, in `took`.
+    pub(super) fn committed(&self, tasks: u64, took: Duration) {
+        self.commit_seconds.observe(took.as_secs_f64());
         self.task_writes.fetch_add(tasks, Ordering::Relaxed);
         self.commits.fetch_add(1, Ordering::Relaxed);
     }

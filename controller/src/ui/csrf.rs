@@ -6,8 +6,8 @@
 //! another site can neither read the cookie nor compute the HMAC, so it cannot forge the field;
 //! restarting the controller changes the key, which only invalidates forms already open.
 //!
-//! When sign-in exists (#13) the token should be bound to the session instead of its own cookie
-//! (the HMAC of the session id), so a cookie planted by a neighbouring host cannot pair with it.
+//! A signed-in browser's token is bound to its session instead (the HMAC of the session id, from
+//! the `HttpOnly` session cookie), so a cookie planted by a neighbouring host cannot pair with it.
 
 use std::sync::Arc;
 
@@ -88,8 +88,16 @@ fn cookie_of(request: &Request) -> Option<String> {
         .filter(|v| v.len() == 43 && URL_SAFE_NO_PAD.decode(v).is_ok())
 }
 
-/// Gives every request its [`Token`], setting the cookie on browsers that have none.
+/// Gives every request its [`Token`]: bound to the panel session when there is one, else to
+/// the `aps_csrf` cookie, which is set on browsers that have none.
 pub(super) async fn issue(State(key): State<Key>, mut request: Request, next: Next) -> Response {
+    if let Some(session) = crate::auth::session_of(request.headers()) {
+        request.extensions_mut().insert(Token {
+            cookie: format!("session:{session}"),
+            key,
+        });
+        return next.run(request).await;
+    }
     let sent = cookie_of(&request);
     let cookie = sent.clone().unwrap_or_else(|| {
         let mut value = [0; 32];

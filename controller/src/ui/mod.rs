@@ -7,10 +7,8 @@
 //! * [`tasks`]: the task manager (list and task page) and its server-sent events.
 //! * [`csrf`], [`headers`]: every form carries a token; every answer carries a strict policy.
 //! * [`assets`]: the stylesheet and script, compiled into the binary.
-//!
-//! Authentication (#13) is not there yet: the panel is open to whoever reaches the port, like
-//! the API. Sign-in belongs in a layer of [`router`] (a session cookie, checked before any
-//! handler runs), and the CSRF token then binds to that session instead of its own cookie.
+//! * [`sign_in`]: on a controller that asks credentials (`crate::auth`), an API token exchanged
+//!   for a session cookie; the authentication layer sends browsers without one there.
 
 mod actions;
 mod assets;
@@ -18,6 +16,7 @@ mod csrf;
 mod forms;
 mod headers;
 mod pages;
+mod sign_in;
 mod tasks;
 mod view;
 
@@ -49,6 +48,7 @@ pub(crate) fn router() -> Router<Api> {
         .route("/ui/tasks/{id}/cancel", post(actions::cancel))
         .route("/ui/events", get(tasks::events))
         .route("/ui/assets/{name}", get(assets::serve))
+        .route("/ui/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/ui/{*rest}", get(view::not_found))
         .layer(axum::middleware::from_fn_with_state(
             csrf::Key::random(),

@@ -88,10 +88,13 @@ struct TaskPage {
     task: TaskView,
     /// Whether the resource is still there to link to.
     resource_kept: bool,
+    /// The endpoint's `APS-Info` messages, oldest first: when each came, and its text.
+    infos: Vec<(String, String)>,
     csrf: String,
 }
 
-/// `/ui/tasks/{id}`: one task, its messages, its outcome, and Cancel while it runs.
+/// `/ui/tasks/{id}`: one task, its messages (the latest live, every one as of the page's
+/// rendering), its outcome, and Cancel while it runs.
 pub(super) async fn page(
     State(api): State<Api>,
     Path(task_id): Path<String>,
@@ -108,6 +111,12 @@ pub(super) async fn page(
     render(&TaskPage {
         task: TaskView::from(task),
         resource_kept: !gone,
+        infos: record
+            .work
+            .infos
+            .iter()
+            .map(|info| (info.at.to_string(), info.text.clone()))
+            .collect(),
         csrf: token.value(),
     })
 }

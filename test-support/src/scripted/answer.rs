@@ -101,14 +101,7 @@ impl Scripted {
             }
             "done" => (StatusCode::OK, Json(resource)).into_response(),
             "html" => (StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response(),
-            code => match code.parse().ok().and_then(|c| StatusCode::from_u16(c).ok()) {
-                Some(status) => error(status, "Scripted", &format!("scripted {code}")),
-                None => error(
-                    StatusCode::BAD_REQUEST,
-                    "BadPlan",
-                    &format!("no step `{code}`"),
-                ),
-            },
+            step => busy_or_error(step),
         }
     }
 
@@ -156,6 +149,34 @@ fn text(headers: &HeaderMap, name: &str) -> Option<String> {
 
 fn header(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("?"))
+}
+
+/// A step naming an HTTP status: `"422"` answers it, `"503:2"` adds `Retry-After: 2`, and
+/// `"429:date+2"` a `Retry-After` date 2 s from now.
+fn busy_or_error(step: &str) -> Response {
+    let (code, after) = match step.split_once(':') {
+        Some((code, after)) => (code, Some(after)),
+        None => (step, None),
+    };
+    let Some(status) = code.parse().ok().and_then(|c| StatusCode::from_u16(c).ok()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadPlan",
+            &format!("no step `{step}`"),
+        );
+    };
+    let mut answer = error(status, "Scripted", &format!("scripted {code}"));
+    let after = match after.map(|a| (a, a.strip_prefix("date+"))) {
+        None => return answer,
+        Some((_, Some(secs))) => {
+            let secs = secs.parse().unwrap_or(0);
+            let at = std::time::SystemTime::now() + Duration::from_secs(secs);
+            httpdate::fmt_http_date(at)
+        }
+        Some((secs, None)) => secs.to_owned(),
+    };
+    answer.headers_mut().insert("retry-after", header(&after));
+    answer
 }
 
 /// The resource as the controller keeps it, read from its `/aps/2`.

@@ -1,12 +1,13 @@
-//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`,
-//! `application uninstall`, and those about one resource (`call`, `link`, `unlink`, `links`, in
-//! [`crate::resources`]).
+//! The command line: `serve`, `token create|list|revoke` (in `tokens`), and the client
+//! commands `tasks`, `task show|wait`, `provision`, `application uninstall`, and those about one
+//! resource (`call`, `link`, `unlink`, `links`, in [`crate::resources`]).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use aps_controller::auth::Scope;
 use aps_controller::{Client, Controller, MAX_SCALE, MIN_SCALE, Secret, Task};
 use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +27,11 @@ pub(crate) struct Cli {
 enum Command {
     /// Runs the controller.
     Serve(Serve),
+    /// Makes, lists and revokes API tokens.
+    Token {
+        #[command(subcommand)]
+        action: super::tokens::TokenAction,
+    },
     /// Lists tasks, newest first.
     Tasks {
         #[command(flatten)]
@@ -110,17 +116,24 @@ pub(crate) struct Target {
     /// A CA certificate (PEM) to trust for an https controller, e.g. `{data dir}/tls/ca.crt`.
     #[arg(long, env = "APS_CONTROLLER_CA")]
     ca: Option<std::path::PathBuf>,
+    /// An API token (`aps-controller token create`), for a controller that asks credentials.
+    #[arg(long, env = "APS_CONTROLLER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 impl Target {
     pub(crate) fn client(&self) -> anyhow::Result<Client> {
-        Ok(match &self.ca {
+        let client = match &self.ca {
             Some(path) => {
                 let pem = std::fs::read_to_string(path)
                     .with_context(|| format!("--ca {}", path.display()))?;
                 Client::trusting(&self.url, &pem)
             }
             None => Client::new(&self.url),
+        };
+        Ok(match &self.token {
+            Some(token) => client.with_token(token.trim()),
+            None => client,
         })
     }
 }
@@ -195,6 +208,17 @@ struct Serve {
     /// --max-connections. More are answered 429.
     #[arg(long, env = "APS_CONTROLLER_MAX_CONNECTIONS_PER_CLIENT")]
     max_connections_per_client: Option<usize>,
+    /// CA certificates (PEM) whose client certificates are API credentials (with
+    /// --client-ca-scope), besides API tokens; TLS only.
+    #[arg(long, env = "APS_CONTROLLER_CLIENT_CA", requires = "tls")]
+    client_ca: Option<std::path::PathBuf>,
+    /// Also serve /metrics here, over plain HTTP and without credentials (on the API's address
+    /// it needs the `read` scope).
+    #[arg(long, env = "APS_CONTROLLER_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// The scope a --client-ca certificate grants: read, operate or admin.
+    #[arg(long, env = "APS_CONTROLLER_CLIENT_CA_SCOPE", default_value = "read")]
+    client_ca_scope: Scope,
 }
 
 fn time_scale(text: &str) -> Result<f64, String> {
@@ -213,7 +237,7 @@ fn time_scale(text: &str) -> Result<f64, String> {
 
 /// A duration as humantime reads it (`90s`, `15m`, `7d`, `1h 30m`), or plain seconds: humantime
 /// wants a unit, and command lines written for the seconds these flags took still work.
-fn duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     match text.parse() {
         Ok(seconds) => Ok(Duration::from_secs(seconds)),
@@ -225,6 +249,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(serve) => self::serve(serve).await,
         Command::Resource(command) => crate::resources::run(command).await,
+        Command::Token { action } => super::tokens::run(action).await,
         Command::Tasks {
             target,
             state,
@@ -371,6 +396,12 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
     if let Some(ca) = &args.endpoint_ca {
         builder = builder.endpoint_ca(ca);
     }
+    if let Some(addr) = args.metrics_listen {
+        builder = builder.metrics_listen(addr);
+    }
+    if let Some(ca) = &args.client_ca {
+        builder = builder.client_ca(ca, args.client_ca_scope);
+    }
     if let Some(hosts) = &args.callback_hosts {
         builder = builder.callback_hosts(hosts.clone());
     }
@@ -389,6 +420,13 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         );
     }
     println!("aps-controller listening on {}", controller.url());
+    if !plain_http && controller.tokens().list().await?.is_empty() {
+        println!(
+            "It asks API clients for a token, and there is none yet: `aps-controller token \
+             create --scope admin --db {}` makes one",
+            args.db
+        );
+    }
     // Ctrl-C or SIGTERM (a service manager's stop) ends it cleanly; so would a kill -9,
     // since nothing acknowledged waits in memory.
     aps_server::shutdown_signal().await;

@@ -2,6 +2,7 @@
 
 mod commands;
 mod resources;
+mod tokens;
 
 use std::process::ExitCode;
 
