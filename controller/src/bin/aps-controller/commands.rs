@@ -1,4 +1,4 @@
-//! The command line: `serve`, and the client commands `tasks`, `task show|wait`, `provision`,
+//! The command line: `serve`, `openapi`, and the client commands `tasks`, `task show|wait`, `provision`,
 //! and those about one resource (`call`, `link`, `unlink`, `links`, in [`crate::resources`]).
 
 use std::net::SocketAddr;
@@ -60,6 +60,12 @@ enum Command {
     },
     #[command(flatten)]
     Resource(crate::resources::ResourceCommand),
+    /// Writes the OpenAPI 3.1 description of `/api/v1` (as `GET /api/v1/openapi.json` serves it).
+    Openapi {
+        /// The file to write; standard output when not given.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +203,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(serve) => self::serve(serve).await,
         Command::Resource(command) => crate::resources::run(command).await,
+        Command::Openapi { output } => {
+            let document = aps_controller::openapi_json();
+            match output {
+                Some(path) => std::fs::write(&path, document)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{document}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Tasks {
             target,
             state,
