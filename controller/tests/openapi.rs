@@ -85,8 +85,7 @@ async fn the_served_document_describes_every_route_and_nothing_else() {
                 || body["message"] == "There is no such resource in this API";
             let is_documented = documented.contains(&(path.clone(), method.to_string()));
             assert_eq!(
-                !fallback,
-                is_documented,
+                !fallback, is_documented,
                 "{method} {path}: {status} {body} (documented: {is_documented})"
             );
         }

@@ -7,11 +7,11 @@
 //! controller's sync timeout by default), else 202 with the task, whose result is then the
 //! final answer.
 
+use aps_protocol::ErrorBody;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use aps_protocol::ErrorBody;
 use serde_json::Value;
 
 use super::error::{ApiError, Params, RawBody, parse_json};

@@ -10,8 +10,8 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::OnceLock;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 use uuid::Uuid;
 

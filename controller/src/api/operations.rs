@@ -8,12 +8,12 @@
 
 use std::time::Duration;
 
+use aps_protocol::ErrorBody;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use aps_protocol::ErrorBody;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;

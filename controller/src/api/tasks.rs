@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
+use aps_protocol::ErrorBody;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use aps_protocol::ErrorBody;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use uuid::Uuid;
 
