@@ -10,8 +10,8 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::OnceLock;
-use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 use uuid::Uuid;
 
@@ -100,7 +100,7 @@ impl<T> Items<T> {
         (status = 503, description = "The controller is at its load limit", body = aps_protocol::ErrorBody),
     )
 )]
-pub(crate) async fn openapi() -> Json<&'static Value> {
-    static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    Json(DOCUMENT.get_or_init(|| serde_json::to_value(super::document()).unwrap_or_default()))
+pub(crate) async fn openapi() -> Json<&'static Document> {
+    static DOCUMENT: OnceLock<Document> = OnceLock::new();
+    Json(DOCUMENT.get_or_init(super::document))
 }

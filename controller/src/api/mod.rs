@@ -89,10 +89,8 @@ pub(crate) fn document() -> utoipa::openapi::OpenApi {
 
 /// The OpenAPI 3.1 description of `/api/v1` as pretty JSON: what `GET /api/v1/openapi.json`
 /// serves, and `aps-controller openapi` writes.
-pub fn openapi_json() -> String {
-    document()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+pub fn openapi_json() -> Result<String, serde_json::Error> {
+    document().to_pretty_json()
 }
 
 /// The controller's routes, serving and keeping waiting at most as many requests as `limits`

@@ -204,7 +204,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(serve) => self::serve(serve).await,
         Command::Resource(command) => crate::resources::run(command).await,
         Command::Openapi { output } => {
-            let document = aps_controller::openapi_json();
+            let document = aps_controller::openapi_json()?;
             match output {
                 Some(path) => std::fs::write(&path, document)
                     .with_context(|| format!("writing {}", path.display()))?,
