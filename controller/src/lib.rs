@@ -63,7 +63,7 @@ mod tls;
 mod ui;
 
 #[cfg(feature = "engine")]
-pub use api::ApiLoad;
+pub use api::{ApiLoad, openapi_json};
 #[cfg(feature = "engine")]
 pub use callback::{BadSecret, Secret};
 pub use client::{Answer, Client};

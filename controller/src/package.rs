@@ -100,6 +100,7 @@ impl From<aps_package::Package> for PackageModel {
 
 /// An imported package, as `POST /api/v1/packages` answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct PackageInfo {
     /// The package id, made by the controller.
     pub id: Uuid,
@@ -117,6 +118,7 @@ pub struct PackageInfo {
 
 /// One service of a package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct ServiceInfo {
     /// The service id.
     pub id: String,
@@ -125,9 +127,11 @@ pub struct ServiceInfo {
     pub type_id: String,
     /// The type's custom operations, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "engine", schema(value_type = Object, additional_properties = true))]
     pub operations: BTreeMap<String, OperationDecl>,
     /// The type's relations, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "engine", schema(value_type = Object, additional_properties = true))]
     pub relations: BTreeMap<String, RelationDecl>,
 }
 

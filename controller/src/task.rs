@@ -15,6 +15,7 @@ use crate::timestamp::Timestamp;
 /// A task, as the contract shows it. Every field is always serialized, `null` when empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Task {
     /// The task id.
     pub id: Uuid,
@@ -58,6 +59,7 @@ pub struct Task {
 
 /// The resource a task is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct TaskResource {
     /// The resource id.
     pub id: Uuid,
@@ -73,6 +75,7 @@ pub struct TaskResource {
 /// Where a task stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub enum State {
     /// Made, not yet sent to the endpoint.
     Queued,
@@ -120,6 +123,7 @@ impl State {
 /// What a task does to its resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub enum Operation {
     /// Installs an application instance: provisions its root resource.
     Install,
@@ -182,6 +186,7 @@ impl Operation {
 /// The status of a task, as `GET /api/v1/tasks/{id}/status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct TaskStatus {
     /// The task id.
     pub id: Uuid,

@@ -13,6 +13,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// A point in time, UTC, with microsecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "engine", schema(value_type = String, format = DateTime))]
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {

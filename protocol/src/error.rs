@@ -11,6 +11,7 @@ use crate::json::{MAX_DEPTH, nests_deeper_than};
 ///
 /// The HTTP status of the answer equals `code`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The HTTP status.
     pub code: u16,

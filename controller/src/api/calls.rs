@@ -7,6 +7,7 @@
 //! controller's sync timeout by default), else 202 with the task, whose result is then the
 //! final answer.
 
+use aps_protocol::ErrorBody;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -19,6 +20,7 @@ use super::links::id_of;
 use super::operations::{Wait, run};
 use super::{Api, links};
 use crate::engine::OperationError;
+use crate::task::Task;
 
 /// 405 with `Allow`.
 fn not_allowed(message: String, allow: &str) -> Response {
@@ -30,6 +32,35 @@ fn not_allowed(message: String, allow: &str) -> Response {
     response
 }
 
+/// Serves a custom operation call or a relation's links, by the path's first segment.
+#[utoipa::path(
+    method(get, post, put, delete, patch),
+    path = "/api/v1/resources/{id}/{*path}",
+    tag = "resources",
+    params(
+        ("id" = Uuid, Path, description = "The resource id"),
+        ("path" = String, Path, description = "A relation (`{relation}`, or `{relation}/{other}` to unlink), or a custom operation's path with its own query; may hold slashes"),
+        ("Prefer" = Option<String>, Header, description = "For a call: `respond-async` answers 202 at once, `wait=N` waits up to N seconds"),
+    ),
+    request_body(content = Option<Value>, description = "A call's body parameter, or the `{\"id\": …}` of the resource to link"),
+    responses(
+        (status = 200, description = "What the custom operation answered, or the linked resources (`{\"items\": […]}`)", body = Value),
+        (status = 201, description = "Linked", body = Value),
+        (status = 202, description = "The call's task has not ended yet", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 204, description = "Unlinked, or the operation answered nothing"),
+        (status = 400, description = "The request is invalid", body = ErrorBody),
+        (status = 404, description = "No such resource, relation or operation", body = ErrorBody),
+        (status = 405, description = "The operation or relation is not served with this method (see `Allow`)", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "The link conflicts with the relation", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the call: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn dispatch(
     State(api): State<Api>,
     method: Method,

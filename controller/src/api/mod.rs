@@ -6,6 +6,7 @@
 mod answer;
 mod aps;
 mod calls;
+mod doc;
 mod error;
 mod limits;
 mod links;
@@ -18,7 +19,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, delete, get, post};
+use axum::routing::{delete, get};
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::auth::Auth;
 use crate::engine::Engine;
@@ -49,42 +53,59 @@ pub(crate) struct Api {
     pub metrics: Arc<Metrics>,
 }
 
+/// The routes of `/api/v1`, each with its description.
+///
+/// A route is added with `.routes(routes!(module::handler))`, the handler annotated with
+/// `#[utoipa::path(…)]` (see any handler here): that is how the route gets into
+/// `/api/v1/openapi.json`, so never with a plain `.route`.
+fn client_api() -> OpenApiRouter<Api> {
+    // The package upload streams its body to a file, a few at a time (see `packages`).
+    let upload = routes!(packages::import).layer(axum::Extension(packages::Uploads::default()));
+    OpenApiRouter::with_openapi(doc::Head::openapi())
+        .routes(upload)
+        .routes(routes!(packages::list))
+        .routes(routes!(packages::get))
+        .routes(routes!(operations::install, operations::applications))
+        .routes(routes!(operations::application, operations::uninstall))
+        .routes(routes!(operations::provision, operations::resources))
+        .routes(routes!(
+            operations::resource,
+            operations::configure,
+            operations::unprovision
+        ))
+        .routes(routes!(calls::dispatch))
+        .routes(routes!(tasks::list))
+        .routes(routes!(tasks::get))
+        .routes(routes!(tasks::status))
+        .routes(routes!(tasks::result))
+        .routes(routes!(tasks::cancel))
+        .routes(routes!(doc::openapi))
+}
+
+/// The OpenAPI 3.1 description of `/api/v1`, as `GET /api/v1/openapi.json` serves it.
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    let mut document = client_api().into_openapi();
+    // axum's catch-all `{*path}` is OpenAPI's plain `{path}` (described as taking slashes).
+    document.paths.paths = std::mem::take(&mut document.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
+    document
+}
+
+/// The OpenAPI 3.1 description of `/api/v1` as pretty JSON: what `GET /api/v1/openapi.json`
+/// serves, and `aps-controller openapi` writes.
+pub fn openapi_json() -> Result<String, serde_json::Error> {
+    document().to_pretty_json()
+}
+
 /// The controller's routes, serving and keeping waiting at most as many requests as `limits`
 /// allow.
 pub(crate) fn router(api: Api, limits: Limits) -> Router {
     let auth = api.auth.clone();
+    let (client, _) = client_api().split_for_parts();
     Router::new()
-        .route(
-            "/api/v1/packages",
-            post(packages::import)
-                .layer(axum::Extension(packages::Uploads::default()))
-                .get(packages::list),
-        )
-        .route("/api/v1/packages/{id}", get(packages::get))
-        .route(
-            "/api/v1/applications",
-            post(operations::install).get(operations::applications),
-        )
-        .route(
-            "/api/v1/applications/{id}",
-            get(operations::application).delete(operations::uninstall),
-        )
-        .route(
-            "/api/v1/resources",
-            post(operations::provision).get(operations::resources),
-        )
-        .route(
-            "/api/v1/resources/{id}",
-            get(operations::resource)
-                .put(operations::configure)
-                .delete(operations::unprovision),
-        )
-        .route("/api/v1/resources/{id}/{*path}", any(calls::dispatch))
-        .route("/api/v1/tasks", get(tasks::list))
-        .route("/api/v1/tasks/{id}", get(tasks::get))
-        .route("/api/v1/tasks/{id}/status", get(tasks::status))
-        .route("/api/v1/tasks/{id}/result", get(tasks::result))
-        .route("/api/v1/tasks/{id}/cancel", post(tasks::cancel))
+        .merge(client)
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
         .route(
             "/aps/2/resources/{id}/{relation}",

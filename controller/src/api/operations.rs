@@ -8,16 +8,19 @@
 
 use std::time::Duration;
 
+use aps_protocol::ErrorBody;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Api;
 use super::answer::{accepted, outcome};
+use super::doc::{Application, Items, Resource};
 use super::error::{ApiError, Id, JsonBody, Params};
 use super::limits::Slot;
 use crate::store::ApplicationRow;
@@ -120,18 +123,48 @@ pub(super) async fn run(
     }
 }
 
-#[derive(Deserialize)]
+/// `POST /api/v1/applications`: installs an application instance.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct InstallRequest {
+    /// The package to install.
     package: Uuid,
+    /// The endpoint's base URL.
     endpoint: String,
+    /// The root resource's properties.
     #[serde(default)]
+    #[schema(value_type = Object, additional_properties = true)]
     settings: Value,
+    /// `0` answers 202 at once, `-1` waits the controller's default, `N` up to N seconds.
+    #[schema(minimum = -1)]
     timeout: Option<i64>,
+    /// Where the final task is posted.
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
 }
 
+/// Installs; answers as the envelope asks (see the module docs).
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications",
+    tag = "applications",
+    params(("Prefer" = Option<String>, Header, description = "`respond-async` answers 202 at once, `wait=N` waits up to N seconds; used when the body has no `timeout`")),
+    request_body = InstallRequest,
+    responses(
+        (status = 201, description = "Installed", body = Application),
+        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 400, description = "The request is invalid", body = ErrorBody),
+        (status = 404, description = "No such package", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another task is working on this resource", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn install(
     State(api): State<Api>,
     slot: Slot,
@@ -147,26 +180,57 @@ pub(crate) async fn install(
     run(&api, task, wait, &slot).await
 }
 
-async fn application_json(api: &Api, app: ApplicationRow) -> Result<Value, ApiError> {
+async fn application_json(api: &Api, app: ApplicationRow) -> Result<Application, ApiError> {
     let root = match api.engine.store().resource(app.root_id).await? {
         Some(row) => Some(api.engine.resource_json(row).await?),
         None => None,
     };
-    Ok(json!({"id": app.id, "package": app.package_id, "endpoint": app.endpoint, "root": root}))
+    Ok(Application {
+        id: app.id,
+        package: app.package_id,
+        endpoint: app.endpoint,
+        root,
+    })
 }
 
-pub(crate) async fn applications(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/applications`: every application instance.
+#[utoipa::path(
+    get,
+    path = "/api/v1/applications",
+    tag = "applications",
+    responses(
+        (status = 200, description = "Every application instance", body = Items<Application>),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
+pub(crate) async fn applications(
+    State(api): State<Api>,
+) -> Result<Json<Items<Application>>, ApiError> {
     let mut items = Vec::new();
     for app in api.engine.store().applications().await? {
         items.push(application_json(&api, app).await?);
     }
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::all(items)))
 }
 
+/// `GET /api/v1/applications/{id}`: one application instance.
+#[utoipa::path(
+    get,
+    path = "/api/v1/applications/{id}",
+    tag = "applications",
+    params(("id" = Uuid, Path, description = "The instance id")),
+    responses(
+        (status = 200, description = "The instance", body = Application),
+        (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn application(
     State(api): State<Api>,
     Id(id): Id,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Application>, ApiError> {
     let app = api
         .engine
         .store()
@@ -176,15 +240,44 @@ pub(crate) async fn application(
     Ok(Json(application_json(&api, app).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/v1/resources`: provisions a resource in an instance.
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ProvisionRequest {
+    /// The application instance.
     application: Uuid,
+    /// The resource: `aps.type` and its properties.
+    #[schema(value_type = Resource)]
     resource: Value,
+    /// `0` answers 202 at once, `-1` waits the controller's default, `N` up to N seconds.
+    #[schema(minimum = -1)]
     timeout: Option<i64>,
+    /// Where the final task is posted.
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
 }
 
+/// Provisions; answers as the envelope asks (see the module docs).
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources",
+    tag = "resources",
+    params(("Prefer" = Option<String>, Header, description = "`respond-async` answers 202 at once, `wait=N` waits up to N seconds; used when the body has no `timeout`")),
+    request_body = ProvisionRequest,
+    responses(
+        (status = 201, description = "Provisioned", body = Resource),
+        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 400, description = "The request is invalid", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another task is working on this resource", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn provision(
     State(api): State<Api>,
     slot: Slot,
@@ -200,14 +293,42 @@ pub(crate) async fn provision(
     run(&api, task, wait, &slot).await
 }
 
-#[derive(Deserialize)]
+/// `PUT /api/v1/resources/{id}`: changes a resource's properties.
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ConfigureRequest {
+    /// The properties to change.
+    #[schema(value_type = Resource)]
     resource: Value,
+    /// `0` answers 202 at once, `-1` waits the controller's default, `N` up to N seconds.
+    #[schema(minimum = -1)]
     timeout: Option<i64>,
+    /// Where the final task is posted.
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
 }
 
+/// Configures; answers as the envelope asks (see the module docs).
+#[utoipa::path(
+    put,
+    path = "/api/v1/resources/{id}",
+    tag = "resources",
+    params(("id" = Uuid, Path, description = "The resource id"), ("Prefer" = Option<String>, Header, description = "`respond-async` answers 202 at once, `wait=N` waits up to N seconds; used when the body has no `timeout`")),
+    request_body = ConfigureRequest,
+    responses(
+        (status = 200, description = "Configured", body = Resource),
+        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 400, description = "The request is invalid", body = ErrorBody),
+        (status = 404, description = "No such resource", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another task is working on this resource", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn configure(
     State(api): State<Api>,
     Id(id): Id,
@@ -224,9 +345,13 @@ pub(crate) async fn configure(
     run(&api, task, wait, &slot).await
 }
 
-#[derive(Deserialize, Default)]
+/// `DELETE /api/v1/resources/{id}`: the optional body of an unprovision.
+#[derive(Deserialize, Default, ToSchema)]
 pub(crate) struct UnprovisionRequest {
+    /// `0` answers 202 at once, `-1` waits the controller's default, `N` up to N seconds.
+    #[schema(minimum = -1)]
     timeout: Option<i64>,
+    /// Where the final task is posted.
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
 }
@@ -254,6 +379,28 @@ impl UnprovisionRequest {
     }
 }
 
+/// Unprovisions; answers as the envelope asks (see the module docs).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/resources/{id}",
+    tag = "resources",
+    params(("id" = Uuid, Path, description = "The resource id"), ("timeout" = Option<i64>, Query, minimum = -1, description = "Like `timeout` of the body, which wins"), ("Prefer" = Option<String>, Header, description = "`respond-async` answers 202 at once, `wait=N` waits up to N seconds; used when the body has no `timeout`")),
+    request_body = Option<UnprovisionRequest>,
+    responses(
+        (status = 204, description = "Unprovisioned"),
+        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 400, description = "The request is invalid", body = ErrorBody),
+        (status = 404, description = "No such resource", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another task is working on this resource", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn unprovision(
     State(api): State<Api>,
     Id(id): Id,
@@ -268,6 +415,27 @@ pub(crate) async fn unprovision(
 }
 
 /// `DELETE /api/v1/applications/{id}`: uninstalls the instance (takes what unprovision takes).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/applications/{id}",
+    tag = "applications",
+    params(("id" = Uuid, Path, description = "The application instance"), ("timeout" = Option<i64>, Query, minimum = -1, description = "Like `timeout` of the body, which wins"), ("Prefer" = Option<String>, Header, description = "`respond-async` answers 202 at once, `wait=N` waits up to N seconds; used when the body has no `timeout`")),
+    request_body = Option<UnprovisionRequest>,
+    responses(
+        (status = 204, description = "Uninstalled: the root unprovisioned and the instance forgotten"),
+        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 400, description = "The request is invalid", body = ErrorBody),
+        (status = 404, description = "No such instance", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "The instance still has resources, or a task is working on its root", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn uninstall(
     State(api): State<Api>,
     Id(id): Id,
@@ -281,16 +449,45 @@ pub(crate) async fn uninstall(
     run(&api, task, wait, &slot).await
 }
 
+/// `GET /api/v1/resources/{id}`: one resource, with its links.
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources/{id}",
+    tag = "resources",
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "The resource", body = Resource),
+        (status = 404, description = "No such resource", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn resource(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
     let row = api.engine.store().resource(id).await?;
     let row = row.ok_or_else(|| ApiError::not_found(format!("There is no resource {id}")))?;
     Ok(Json(api.engine.resource_json(row).await?).into_response())
 }
 
+/// `GET /api/v1/resources`: the resources, of one instance or type when asked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources",
+    tag = "resources",
+    params(
+        ("application" = Option<Uuid>, Query, description = "Only this instance's resources"),
+        ("type" = Option<String>, Query, description = "Only resources of this type id"),
+    ),
+    responses(
+        (status = 200, description = "The resources", body = Items<Resource>),
+        (status = 400, description = "`application` is not an id", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn resources(
     State(api): State<Api>,
     params: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Items<Value>>, ApiError> {
     let application = params
         .get("application")
         .map(|a| {
@@ -307,7 +504,7 @@ pub(crate) async fn resources(
     for row in rows {
         items.push(api.engine.resource_json(row).await?);
     }
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::all(items)))
 }
 
 #[cfg(test)]

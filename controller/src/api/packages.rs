@@ -20,8 +20,9 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
-use serde_json::{Value, json};
+use aps_protocol::ErrorBody;
 
+use super::doc::Items;
 use super::error::{ApiError, Id};
 use super::{Api, MAX_PACKAGE};
 use crate::package::{PackageInfo, PackageModel};
@@ -56,6 +57,24 @@ fn internal(what: &str, error: impl std::fmt::Display) -> ApiError {
     )
 }
 
+/// `POST /api/v1/packages`: imports an `.app.zip` sent as the body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/packages",
+    tag = "packages",
+    request_body(
+        content((String = "application/zip"), (String = "application/octet-stream")),
+        description = "The package: the bytes of an `.app.zip` (at most 256 MiB)",
+    ),
+    responses(
+        (status = 201, description = "Imported", body = PackageInfo),
+        (status = 400, description = "Not a package the controller can read", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "The package is larger than 256 MiB", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn import(
     State(api): State<Api>,
     axum::Extension(uploads): axum::Extension<Uploads>,
@@ -121,7 +140,17 @@ async fn spool(body: Body) -> Result<std::fs::File, ApiError> {
 }
 
 /// `GET /api/v1/packages`: every imported package, oldest first, as `{"items": […]}`.
-pub(crate) async fn list(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/packages",
+    tag = "packages",
+    responses(
+        (status = 200, description = "Every imported package", body = Items<PackageInfo>),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(State(api): State<Api>) -> Result<Json<Items<PackageInfo>>, ApiError> {
     let items: Vec<PackageInfo> = api
         .engine
         .store()
@@ -130,10 +159,22 @@ pub(crate) async fn list(State(api): State<Api>) -> Result<Json<Value>, ApiError
         .iter()
         .map(|(id, model)| PackageInfo::of(*id, model))
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::all(items)))
 }
 
 /// `GET /api/v1/packages/{id}`: one package, with each type's operations and relations.
+#[utoipa::path(
+    get,
+    path = "/api/v1/packages/{id}",
+    tag = "packages",
+    params(("id" = Uuid, Path, description = "The package id")),
+    responses(
+        (status = 200, description = "The package", body = PackageInfo),
+        (status = 404, description = "No such package", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn get(State(api): State<Api>, Id(id): Id) -> Result<Json<PackageInfo>, ApiError> {
     let model = api
         .engine

@@ -7,16 +7,17 @@
 
 use std::time::Duration;
 
+use aps_protocol::ErrorBody;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 use tokio::time::{Instant, sleep_until, timeout_at};
 use uuid::Uuid;
 
 use super::Api;
 use super::answer::{accepted, outcome};
+use super::doc::Items;
 use super::error::{ApiError, Id, Params};
 use super::limits::{Slot, busy};
 use crate::engine::Canceled;
@@ -74,6 +75,24 @@ impl Seen {
     }
 }
 
+/// `GET /api/v1/tasks/{id}`: the task, at once or after a long poll.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}",
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id"),
+        ("poll_timeout" = Option<u32>, Query, minimum = 1, maximum = 120, description = "Wait up to this many seconds for the task to change"),
+        ("since_revision" = Option<u64>, Query, description = "With `poll_timeout`: wait for a revision above this one"),
+        ("last_modified" = Option<String>, Query, description = "With `poll_timeout`: wait for a change after this RFC 3339 time"),
+    ),
+    responses(
+        (status = 200, description = "The task", body = Task),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn get(
     State(api): State<Api>,
     Id(id): Id,
@@ -129,6 +148,20 @@ pub(crate) async fn get(
     Ok(Json(latest).into_response())
 }
 
+/// `GET /api/v1/tasks/{id}/status`: where the task stands.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}/status",
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id"),
+    ),
+    responses(
+        (status = 200, description = "The task's status", body = TaskStatus),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn status(
     State(api): State<Api>,
     Id(id): Id,
@@ -137,6 +170,25 @@ pub(crate) async fn status(
     Ok(Json(TaskStatus::from(&record.task)))
 }
 
+/// `GET /api/v1/tasks/{id}/result`: the operation's outcome once the task has ended.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}/result",
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id"),
+    ),
+    responses(
+        (status = 200, description = "The resource (provision, configure, install) or what a call answered", body = Value),
+        (status = 202, description = "The task has not ended yet", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 204, description = "The resource was unprovisioned, or the call answered nothing"),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached, with `task` beside the error", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn result(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
     let record = api.engine.record(id).await?.ok_or_else(|| not_found(id))?;
     if record.task.state.is_terminal() {
@@ -146,7 +198,27 @@ pub(crate) async fn result(State(api): State<Api>, Id(id): Id) -> Result<Respons
     }
 }
 
-pub(crate) async fn list(State(api): State<Api>, params: Params) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/tasks`: the tasks, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks",
+    tag = "tasks",
+    params(("state" = Option<TaskState>, Query, description = "Only tasks in this state"),
+        ("resource" = Option<Uuid>, Query, description = "Only tasks about this resource"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "At most this many (100 unless given)"),
+        ("next" = Option<String>, Query, description = "Where the page starts: `next` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of tasks", body = Items<Task>),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(api): State<Api>,
+    params: Params,
+) -> Result<Json<Items<Task>>, ApiError> {
     let state = params
         .get("state")
         .map(|s| {
@@ -176,13 +248,24 @@ pub(crate) async fn list(State(api): State<Api>, params: Params) -> Result<Json<
     rows.truncate(limit as usize);
     let next = rows.last().filter(|_| more).map(|(seq, _)| seq.to_string());
     let items: Vec<Task> = rows.into_iter().map(|(_, task)| task).collect();
-    let mut body = json!({ "items": items });
-    if let Some(next) = next {
-        body["next"] = json!(next);
-    }
-    Ok(Json(body))
+    Ok(Json(Items { items, next }))
 }
 
+/// `POST /api/v1/tasks/{id}/cancel`: cancels a task that has not ended.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/cancel",
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id"),
+    ),
+    responses(
+        (status = 200, description = "Canceled", body = Task),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = 409, description = "The task has already ended", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
 pub(crate) async fn cancel(State(api): State<Api>, Id(id): Id) -> Result<Response, ApiError> {
     match api.engine.cancel(id).await? {
         Canceled::Now(task) => Ok(Json(task).into_response()),

@@ -1,6 +1,6 @@
-//! The command line: `serve`, `token create|list|revoke` (in `tokens`), and the client
-//! commands `tasks`, `task show|wait`, `provision`, `application uninstall`, and those about one
-//! resource (`call`, `link`, `unlink`, `links`, in [`crate::resources`]).
+//! The command line: `serve`, `openapi`, `token create|list|revoke` (in `tokens`), and the
+//! client commands `tasks`, `task show|wait`, `provision`, `application uninstall`, and those
+//! about one resource (`call`, `link`, `unlink`, `links`, in [`crate::resources`]).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -67,6 +67,12 @@ enum Command {
     },
     #[command(flatten)]
     Resource(crate::resources::ResourceCommand),
+    /// Writes the OpenAPI 3.1 description of `/api/v1` (as `GET /api/v1/openapi.json` serves it).
+    Openapi {
+        /// The file to write; standard output when not given.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Acts on an application instance.
     Application {
         #[command(subcommand)]
@@ -250,6 +256,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(serve) => self::serve(serve).await,
         Command::Resource(command) => crate::resources::run(command).await,
         Command::Token { action } => super::tokens::run(action).await,
+        Command::Openapi { output } => {
+            let document = aps_controller::openapi_json()?;
+            match output {
+                Some(path) => std::fs::write(&path, document)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{document}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Tasks {
             target,
             state,

@@ -1,0 +1,106 @@
+//! The OpenAPI 3.1 description of `/api/v1`, collected from the handlers.
+//!
+//! Every `/api/v1` route is registered through [`utoipa_axum::routes!`] from a handler that
+//! carries its `#[utoipa::path]` annotation (parameters, body, every status it answers), so a
+//! route cannot be served without being described. What is here is what the handlers share:
+//! the document's head, the answer types that are JSON built by hand elsewhere, and the
+//! document's own route.
+
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::OnceLock;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{OpenApi as Document, RefOr};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
+use uuid::Uuid;
+
+/// The head of the document; the paths come from the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "APS controller client API",
+        description = "Packages, application instances, resources and tasks of an APS controller. \
+            Every error answer is an APS error body `{\"code\", \"error\", \"message\", \"details\"}` \
+            whose `code` equals the HTTP status. Under load any operation may answer 503 with \
+            `Retry-After`."
+    ),
+    tags(
+        (name = "packages", description = "Imported application packages"),
+        (name = "applications", description = "Application instances"),
+        (name = "resources", description = "Resources, their custom operations and links"),
+        (name = "tasks", description = "The tasks that carry out operations"),
+        (name = "api", description = "This description"),
+    )
+)]
+pub(super) struct Head;
+
+/// A resource as the controller shows it: the properties its type's schema declares (free-form
+/// here: every package declares its own), its `aps` header (`id`, `type`, `status`, …) and, for
+/// a type with relations, the links under each relation's name.
+pub(crate) enum Resource {}
+
+impl PartialSchema for Resource {
+    fn schema() -> RefOr<Schema> {
+        let aps = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("The resource's APS header: id, type and status"))
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "A resource: the properties its type declares, and its `aps` header",
+            ))
+            .property("aps", aps)
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl ToSchema for Resource {}
+
+/// An application instance: its package, endpoint and root resource.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Application {
+    /// The instance id.
+    pub id: Uuid,
+    /// The package it was installed from.
+    pub package: Uuid,
+    /// The endpoint's base URL.
+    pub endpoint: String,
+    /// The root resource; `null` while the install has not finished.
+    #[schema(value_type = Option<Resource>)]
+    pub root: Option<Value>,
+}
+
+/// A list: `{"items": […]}`, with `next` (the value for `?next=`) when there are more.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Items<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Where the next page starts, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl<T> Items<T> {
+    /// A list that is complete.
+    pub(crate) fn all(items: Vec<T>) -> Self {
+        Self { items, next: None }
+    }
+}
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI 3.1 description.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "api",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of `/api/v1`", body = Object),
+        (status = 503, description = "The controller is at its load limit", body = aps_protocol::ErrorBody),
+    )
+)]
+pub(crate) async fn openapi() -> Json<&'static Document> {
+    static DOCUMENT: OnceLock<Document> = OnceLock::new();
+    Json(DOCUMENT.get_or_init(super::document))
+}
