@@ -19,6 +19,7 @@
 //!   [`operation`]s and [`relation`]s (and links as resources carry them).
 //! * [`typecheck`]: whether a value (a property, an operation's parameter) is of its declared
 //!   type, and how a query parameter's text is read as that type.
+//! * [`event`]: event types, subscriptions and the notifications a controller delivers.
 //! * [`meta`]: `APP-META.xml`, written by endpoints and read by controllers and package tools.
 #![warn(missing_docs)]
 
@@ -26,6 +27,7 @@ pub mod accepted;
 pub mod body;
 pub mod busy;
 pub mod error;
+pub mod event;
 pub mod headers;
 pub mod json;
 pub mod meta;

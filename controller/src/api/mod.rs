@@ -11,6 +11,7 @@ mod limits;
 mod links;
 mod operations;
 mod packages;
+mod subscriptions;
 mod tasks;
 
 use std::sync::Arc;
@@ -75,7 +76,21 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
         .route("/api/v1/tasks/{id}/status", get(tasks::status))
         .route("/api/v1/tasks/{id}/result", get(tasks::result))
         .route("/api/v1/tasks/{id}/cancel", post(tasks::cancel))
+        .route("/api/v1/subscriptions", get(subscriptions::client_list))
+        .route("/api/v1/subscriptions/{id}", get(subscriptions::client_get))
+        .route(
+            "/api/v1/subscriptions/{id}/deliveries",
+            get(subscriptions::deliveries),
+        )
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
+        .route(
+            "/aps/2/resources/{id}/aps/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/aps/2/resources/{id}/aps/subscriptions/{sid}",
+            get(subscriptions::get).delete(subscriptions::delete),
+        )
         .route(
             "/aps/2/resources/{id}/{relation}",
             get(links::aps_list).post(links::aps_link),

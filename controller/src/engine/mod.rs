@@ -9,6 +9,7 @@
 //! idempotent per resource).
 
 mod calls;
+mod events;
 mod links;
 mod operations;
 pub(crate) mod outcome;
@@ -75,6 +76,8 @@ pub(crate) struct Engine {
     scheduler_loop: AbortHandle,
     /// Every task change, for watchers of all tasks (the panel's live task list).
     changes: broadcast::Sender<Task>,
+    /// The loop delivering notifications ([`events`]).
+    notifications_loop: AbortHandle,
 }
 
 impl Engine {
@@ -92,10 +95,17 @@ impl Engine {
                     tokio::spawn(engine.step(id));
                 }
             });
+            let notifications_loop = tokio::spawn(events::deliver(
+                store.clone(),
+                endpoints.clone(),
+                config.time_scale,
+            ))
+            .abort_handle();
             Self {
                 store,
                 endpoints,
                 callbacks,
+                notifications_loop,
                 slots: Slots::default(),
                 scheduler,
                 permits: Semaphore::new(CONCURRENT_CALLS),
@@ -110,6 +120,7 @@ impl Engine {
     pub(crate) fn stop(&self) {
         self.scheduler_loop.abort();
         self.callbacks.stop();
+        self.notifications_loop.abort();
     }
 
     /// The store behind the engine.
@@ -352,8 +363,16 @@ impl Engine {
             (Some(url), true) => Some(owed(&next.task, url)),
             _ => None,
         };
+        let events = events::events_of(&next);
+        let subscriptions = self.declared_subscriptions(&next).await?;
         self.store
-            .save(&next, &applied.resource, callback.as_ref())
+            .save(
+                &next,
+                &applied.resource,
+                callback.as_ref(),
+                &events,
+                &subscriptions,
+            )
             .await?;
         let Record {
             task,

@@ -24,6 +24,7 @@ use sqlx::{Acquire, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::stats::Counters;
+use super::subscriptions::{Event, SubscriptionRow};
 use super::tasks::HOLDING;
 use super::{StoreError, uuid};
 
@@ -102,6 +103,10 @@ pub(super) enum Change {
         task: TaskText,
         resource: Option<ResourceWrite>,
         callback: Option<OutboxText>,
+        /// What happened, for the subscriptions to be told (issue #12).
+        events: Vec<Event>,
+        /// Subscriptions the change makes (those a provisioned resource's type declares).
+        subscriptions: Vec<SubscriptionRow>,
     },
 }
 
@@ -264,6 +269,8 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
             task,
             resource,
             callback,
+            events,
+            subscriptions,
         } => {
             sqlx::query("UPDATE tasks SET state = ?, record = ? WHERE id = ?")
                 .bind(task.state)
@@ -271,6 +278,13 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 .bind(&task.id)
                 .execute(&mut *db)
                 .await?;
+            for subscription in subscriptions {
+                super::subscriptions::insert(db, subscription).await?;
+            }
+            // Before a removal: a subscriber that goes is still told of its own removal.
+            for event in events {
+                super::subscriptions::notify(db, event).await?;
+            }
             match resource {
                 None => {}
                 Some(ResourceWrite::Put(row)) => put_resource(db, row).await?,
@@ -279,8 +293,10 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                         .bind(id)
                         .execute(&mut *db)
                         .await?;
-                    // A resource that is gone is linked to nothing, in either direction.
+                    // A resource that is gone is linked to nothing, in either direction,
+                    // and subscribed to nothing.
                     super::links::remove_all(db, id).await?;
+                    super::subscriptions::remove_all(db, id).await?;
                 }
             }
             if let Some(callback) = callback {

@@ -17,6 +17,7 @@ mod links;
 mod packages;
 mod paused;
 mod stats;
+mod subscriptions;
 mod tasks;
 
 use std::str::FromStr;
@@ -36,6 +37,7 @@ pub(crate) use paused::PausedClock;
 
 pub(crate) use links::{LinkRow, Linked};
 pub use stats::StoreStats;
+pub(crate) use subscriptions::{Event, Owed, SubscriptionRow};
 pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
 
 /// Why the store could not do something.
@@ -96,6 +98,8 @@ pub(crate) struct Store {
     /// The packages read so far: a package never changes once imported, and the engine reads
     /// its schemas at every step (to send a resource with its links).
     models: packages::Models,
+    /// Told whenever notifications were written, to wake their delivery.
+    notifications: Arc<tokio::sync::Notify>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -136,6 +140,7 @@ impl Store {
             counters,
             paused: PausedClock::default(),
             models: packages::Models::default(),
+            notifications: Arc::default(),
         })
     }
 
@@ -149,6 +154,18 @@ impl Store {
     /// Held by every call for as long as it waits for the database.
     fn hold(&self) -> Hold {
         self.paused.hold()
+    }
+
+    /// Told whenever notifications were written (and committed).
+    pub(crate) fn notifications_written(&self) -> Arc<tokio::sync::Notify> {
+        self.notifications.clone()
+    }
+
+    /// Wakes the delivery of notifications, when `written` were.
+    fn written(&self, written: usize) {
+        if written > 0 {
+            self.notifications.notify_one();
+        }
     }
 
     /// What the store has done since it was opened.
@@ -300,11 +317,12 @@ impl Store {
         let _held = self.hold();
         let id = resource.to_string();
         let mut tx = self.writer.begin().await?;
-        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM resources WHERE id = ?")
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((text,)) = row else {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT body, type_id FROM resources WHERE id = ?")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((text, type_id)) = row else {
             return Ok(None);
         };
         let running: Option<(String,)> = sqlx::query_as(&format!(
@@ -332,7 +350,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let changed = Event {
+            kind: aps_protocol::event::EventKind::Changed,
+            type_id,
+            source: resource,
+            relation: None,
+        };
+        let written = subscriptions::notify(&mut tx, &changed).await?;
         tx.commit().await?;
+        self.written(written);
         Ok(Some(body))
     }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
 use super::links::LinkRow;
+use super::subscriptions::{Event, SubscriptionRow};
 use super::{ApplicationRow, ResourceRow, Store, StoreError, corrupt, uuid};
 use crate::task::{Record, State, Task};
 use crate::timestamp::Timestamp;
@@ -90,12 +91,15 @@ impl Store {
         self.committer.commit(change).await
     }
 
-    /// Stores a task's change with the resource change and the callback it brings.
+    /// Stores a task's change with the resource change, the callback, the notifications of
+    /// `events` and the new `subscriptions` it brings.
     pub(crate) async fn save(
         &self,
         record: &Record,
         resource: &ResourceChange,
         callback: Option<&Outbox>,
+        events: &[Event],
+        subscriptions: &[SubscriptionRow],
     ) -> Result<(), StoreError> {
         let _held = self.hold();
         let resource = match resource {
@@ -116,8 +120,12 @@ impl Store {
             task: task_text(record)?,
             resource,
             callback,
+            events: events.to_vec(),
+            subscriptions: subscriptions.to_vec(),
         };
-        self.committer.commit(change).await
+        self.committer.commit(change).await?;
+        self.written(events.len());
+        Ok(())
     }
 
     /// The unfinished task that holds a resource, if it has one (calls do not hold it).
