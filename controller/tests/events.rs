@@ -1,0 +1,228 @@
+//! Events (controller-api.md, "Events"): subscriptions declared by a type schema and made by
+//! endpoints under `/aps/2/…/aps/subscriptions`, notifications written with their change and
+//! delivered at least once, in order per subscription, with growing serials, through an
+//! endpoint that fails for a while.
+
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use aps_controller::testkit::TestController;
+use aps_controller::{Controller, PackageModel};
+use axum::Router;
+use axum::extract::{Json, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use common::{Scripted, THING, eventually, get, http, link_to, made};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// What the subscriber's handler saw, and how many more calls it fails.
+#[derive(Clone, Default)]
+struct Handler {
+    seen: Arc<Mutex<Vec<(Value, bool)>>>,
+    failures: Arc<Mutex<u32>>,
+}
+
+impl Handler {
+    /// The notifications accepted, in order.
+    fn accepted(&self) -> Vec<Value> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The serials of every call, accepted or not.
+    fn serials(&self) -> Vec<u64> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .map(|(n, _)| n["serial"].as_u64().unwrap())
+            .collect()
+    }
+}
+
+async fn on_event(State(handler): State<Handler>, Json(body): Json<Value>) -> StatusCode {
+    let mut failures = handler.failures.lock().unwrap();
+    let ok = *failures == 0;
+    *failures = failures.saturating_sub(1);
+    handler.seen.lock().unwrap().push((body, ok));
+    if ok {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// The linked package, where a `part` has the handler `onEvent` (`POST /onEvent`) and
+/// subscribes to `changed` of every `thing` by its schema.
+fn package() -> PackageModel {
+    let mut model = Scripted::linked_model();
+    for (service, schema) in &mut model.schemas {
+        if service == "part" {
+            schema.operations.insert(
+                "onEvent".into(),
+                serde_json::from_value(json!({"verb": "POST", "path": "/onEvent"})).unwrap(),
+            );
+            schema.other.insert(
+                "subscriptions".into(),
+                json!([{"event": "changed", "source": {"type": THING}, "handler": "onEvent"}]),
+            );
+        }
+    }
+    model
+}
+
+async fn start(failures: u32) -> (TestController, Handler) {
+    let handler = Handler::default();
+    *handler.failures.lock().unwrap() = failures;
+    let router = Router::new()
+        .route("/part/{id}/onEvent", post(on_event))
+        .with_state(handler.clone())
+        .merge(Scripted::default().router());
+    let builder = Controller::builder().time_scale(1000.0);
+    let c = TestController::start_with(router, package(), builder)
+        .await
+        .unwrap();
+    (c, handler)
+}
+
+async fn configure(c: &TestController, id: &str, label: &str) {
+    let path = format!("/api/v1/resources/{id}");
+    let (status, _, body) = http(
+        c,
+        Method::PUT,
+        &path,
+        Some(json!({"resource": {"label": label}})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn every_change_is_one_notification_per_subscription_with_growing_serials() {
+    let (c, handler) = start(0).await;
+    let part = made(&c, "part", json!({"serial": "p1"})).await;
+    let thing = made(&c, "thing", json!({})).await;
+    // The declared subscription of the part, made when it was provisioned.
+    let (status, _, listed) = get(&c, &format!("/api/v1/subscriptions?resource={part}")).await;
+    assert_eq!(status, 200, "{listed}");
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(
+        items[0]["event"],
+        "http://aps-standard.org/core/events/changed"
+    );
+    assert_eq!(items[0]["subscriber"], part.as_str());
+    let sid = items[0]["id"].as_str().unwrap().to_owned();
+
+    configure(&c, &thing, "one").await;
+    configure(&c, &thing, "two").await;
+    // The endpoint changing the thing itself is a change too.
+    let instance = c.application().to_string();
+    let (status, _, body) = http(
+        &c,
+        Method::PUT,
+        &format!("/aps/2/resources/{thing}"),
+        Some(json!({"label": "three"})),
+        &[("aps-instance-id", instance.as_str())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    eventually(30, || handler.accepted().len() >= 3).await;
+    let accepted = handler.accepted();
+    assert_eq!(handler.serials(), [1, 2, 3]);
+    for notification in &accepted {
+        assert_eq!(
+            notification["event"],
+            "http://aps-standard.org/core/events/changed"
+        );
+        assert_eq!(notification["subscription"], sid.as_str());
+        assert_eq!(notification["source"]["id"], thing.as_str());
+        assert_eq!(notification["source"]["type"], THING);
+    }
+    // The provisioning of the thing was `available`, which nobody subscribed to.
+    let (_, _, deliveries) = get(&c, &format!("/api/v1/subscriptions/{sid}/deliveries")).await;
+    let items = deliveries["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{deliveries}");
+    assert!(
+        items.iter().all(|d| !d["delivered"].is_null()),
+        "{deliveries}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_handler_gets_each_notification_once_accepted_in_order() {
+    let (c, handler) = start(3).await;
+    let _part = made(&c, "part", json!({"serial": "p1"})).await;
+    let thing = made(&c, "thing", json!({})).await;
+    configure(&c, &thing, "one").await;
+    configure(&c, &thing, "two").await;
+    eventually(60, || handler.accepted().len() >= 2).await;
+    let accepted: Vec<u64> = handler
+        .accepted()
+        .iter()
+        .map(|n| n["serial"].as_u64().unwrap())
+        .collect();
+    assert_eq!(accepted, [1, 2]);
+    // Three failures of the first, then each once: the second never before the first.
+    assert_eq!(handler.serials(), [1, 1, 1, 1, 2]);
+}
+
+#[tokio::test]
+async fn endpoints_subscribe_at_run_time_with_their_instance_credentials() {
+    let (c, handler) = start(0).await;
+    let part = made(&c, "part", json!({"serial": "p1"})).await;
+    let thing = made(&c, "thing", json!({})).await;
+    let instance = c.application().to_string();
+    let own = [("aps-instance-id", instance.as_str())];
+    let path = format!("/aps/2/resources/{part}/aps/subscriptions");
+    let request = json!({
+        "event": "linked", "source": {"id": thing}, "relation": "parts", "handler": "onEvent"
+    });
+    // Only the owning instance may.
+    let (status, _, _) = http(&c, Method::POST, &path, Some(request.clone()), &[]).await;
+    assert_eq!(status, 403);
+    let bad = json!({"event": "linked", "source": {"id": thing}, "handler": "nothing"});
+    let (status, _, body) = http(&c, Method::POST, &path, Some(bad), &own).await;
+    assert_eq!(status, 400, "{body}");
+    let bad = json!({"event": "moved", "source": {"id": thing}, "handler": "onEvent"});
+    let (status, _, body) = http(&c, Method::POST, &path, Some(bad), &own).await;
+    assert_eq!(status, 400, "{body}");
+
+    let (status, _, made_one) = http(&c, Method::POST, &path, Some(request), &own).await;
+    assert_eq!(status, 201, "{made_one}");
+    assert_eq!(
+        made_one["event"],
+        "http://aps-standard.org/core/events/linked"
+    );
+    let sid = made_one["id"].as_str().unwrap().to_owned();
+    let (status, _, listed) = http(&c, Method::GET, &path, None, &own).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+
+    let parts = format!("/api/v1/resources/{thing}/parts");
+    let (status, _, _) = http(&c, Method::POST, &parts, Some(link_to(&part)), &[]).await;
+    assert_eq!(status, 201);
+    eventually(30, || !handler.accepted().is_empty()).await;
+    let notification = &handler.accepted()[0];
+    assert_eq!(
+        notification["event"],
+        "http://aps-standard.org/core/events/linked"
+    );
+    assert_eq!(notification["subscription"], sid.as_str());
+    assert_eq!(notification["serial"], 1);
+
+    let one = format!("{path}/{sid}");
+    let (status, _, shown) = http(&c, Method::GET, &one, None, &own).await;
+    assert_eq!((status, &shown["id"]), (200, &json!(sid)));
+    let (status, _, _) = http(&c, Method::DELETE, &one, None, &own).await;
+    assert_eq!(status, 204);
+    let (status, _, body) = http(&c, Method::GET, &one, None, &own).await;
+    assert_eq!(status, 404, "{body}");
+}
