@@ -8,9 +8,11 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aps_controller::testkit::TestController;
 use aps_controller::{Controller, PackageModel};
+use aps_test_support::wait::until;
 use axum::Router;
 use axum::extract::{Json, State};
 use axum::http::StatusCode;
@@ -146,14 +148,27 @@ async fn every_change_is_one_notification_per_subscription_with_growing_serials(
         assert_eq!(notification["source"]["id"], thing.as_str());
         assert_eq!(notification["source"]["type"], THING);
     }
-    // The provisioning of the thing was `available`, which nobody subscribed to.
-    let (_, _, deliveries) = get(&c, &format!("/api/v1/subscriptions/{sid}/deliveries")).await;
-    let items = deliveries["items"].as_array().unwrap();
-    assert_eq!(items.len(), 3, "{deliveries}");
-    assert!(
-        items.iter().all(|d| !d["delivered"].is_null()),
-        "{deliveries}"
-    );
+    // The provisioning of the thing was `available`, which nobody subscribed to. The store
+    // records a delivery just after the handler accepted it.
+    let path = format!("/api/v1/subscriptions/{sid}/deliveries");
+    let c = &c;
+    until("every delivery recorded", Duration::from_secs(30), || {
+        let path = path.clone();
+        async move {
+            let (_, _, deliveries) = get(c, &path).await;
+            let items = deliveries["items"].as_array().unwrap().clone();
+            items.len() == 3 && items.iter().all(|d| !d["delivered"].is_null())
+        }
+    })
+    .await;
+    let (_, _, deliveries) = get(c, &path).await;
+    let serials: Vec<&Value> = deliveries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["serial"])
+        .collect();
+    assert_eq!(serials, [1, 2, 3]);
 }
 
 #[tokio::test]
