@@ -1,7 +1,7 @@
 //! Events (controller-api.md, "Events"): subscriptions declared by a type schema and made by
 //! endpoints under `/aps/2/…/aps/subscriptions`, notifications written with their change and
 //! delivered at least once, in order per subscription, with growing serials, through an
-//! endpoint that fails for a while.
+//! endpoint that fails for a while, and across a kill -9 of the controller.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -11,15 +11,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aps_controller::testkit::TestController;
-use aps_controller::{Controller, PackageModel};
+use aps_controller::{Client, Controller, PackageModel};
 use aps_test_support::wait::until;
 use axum::Router;
 use axum::extract::{Json, State};
 use axum::http::StatusCode;
 use axum::routing::post;
-use common::{Scripted, THING, eventually, get, http, link_to, made};
+use common::{Binary, Scripted, THING, eventually, get, http, link_to, made, serve, zip_of};
 use reqwest::Method;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// What the subscriber's handler saw, and how many more calls it fails.
 #[derive(Clone, Default)]
@@ -240,4 +241,92 @@ async fn endpoints_subscribe_at_run_time_with_their_instance_credentials() {
     assert_eq!(status, 204);
     let (status, _, body) = http(&c, Method::GET, &one, None, &own).await;
     assert_eq!(status, 404, "{body}");
+}
+
+/// Provisions through a client and waits; answers the resource id.
+async fn provisioned(client: &Client, app: Uuid, service: &str, properties: Value) -> Uuid {
+    let task = client.provision(app, service, properties).await.unwrap();
+    let task = client.wait(task.id, |_| {}).await.unwrap();
+    assert_eq!(task.state, aps_controller::State::Success, "{task:?}");
+    task.resource.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_owed_when_the_controller_is_killed_are_delivered_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("events.db").display());
+    let handler = Handler::default();
+    // The handler fails until the controller has been killed.
+    *handler.failures.lock().unwrap() = u32::MAX;
+    let router = Router::new()
+        .route("/part/{id}/onEvent", post(on_event))
+        .with_state(handler.clone())
+        .merge(Scripted::default().router());
+    let endpoint = serve(router).await;
+    let args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--insecure-http",
+        "--time-scale",
+        "1000",
+        "--db",
+        db.as_str(),
+    ];
+    let mut first = Binary::start(dir.path(), &args, &[]);
+    let client = Client::new(&first.listening().await);
+    let package: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/packages", first.listening().await))
+        .body(zip_of(&package()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let package: Uuid = package["id"].as_str().unwrap().parse().unwrap();
+    let install = client.install(package, &endpoint, json!({})).await.unwrap();
+    let app = client.wait(install.id, |_| {}).await.unwrap().application;
+    let part = provisioned(&client, app, "part", json!({"serial": "p1"})).await;
+    let thing = provisioned(&client, app, "thing", json!({})).await;
+    for label in ["one", "two"] {
+        let body = json!({"resource": {"label": label}});
+        let path = format!("/api/v1/resources/{thing}");
+        let answer = client.send(Method::PUT, &path, Some(&body)).await.unwrap();
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+    }
+    // Both are owed (the first tried at least once) when the process dies.
+    eventually(30, || !handler.serials().is_empty()).await;
+    let listed = client
+        .send(
+            Method::GET,
+            &format!("/api/v1/subscriptions?resource={part}"),
+            None,
+        )
+        .await
+        .unwrap();
+    let sid = listed.body["items"][0]["id"].as_str().unwrap().to_owned();
+    first.kill().await;
+    assert!(handler.accepted().is_empty());
+
+    *handler.failures.lock().unwrap() = 0;
+    let mut second = Binary::start(dir.path(), &args, &[]);
+    let client = Client::new(&second.listening().await);
+    eventually(30, || handler.accepted().len() >= 2).await;
+    let accepted: Vec<(u64, String)> = handler
+        .accepted()
+        .iter()
+        .map(|n| {
+            let serial = n["serial"].as_u64().unwrap();
+            (serial, n["subscription"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(accepted, [(1, sid.clone()), (2, sid)]);
+    // Every call before the kill carried serial 1 (the second waited behind it).
+    let serials = handler.serials();
+    assert_eq!(
+        serials.iter().filter(|s| **s == 2).count(),
+        1,
+        "{serials:?}"
+    );
 }
