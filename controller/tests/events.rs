@@ -329,4 +329,16 @@ async fn notifications_owed_when_the_controller_is_killed_are_delivered_after_th
         1,
         "{serials:?}"
     );
+    // The restarted controller records both as delivered.
+    let path = format!("/api/v1/subscriptions/{}/deliveries", accepted[0].1);
+    let client = &client;
+    until("both deliveries recorded", Duration::from_secs(30), || {
+        let path = path.clone();
+        async move {
+            let answer = client.send(Method::GET, &path, None).await.unwrap();
+            let items = answer.body["items"].as_array().unwrap().clone();
+            items.len() == 2 && items.iter().all(|d| !d["delivered"].is_null())
+        }
+    })
+    .await;
 }
