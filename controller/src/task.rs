@@ -131,6 +131,8 @@ pub enum Operation {
     Unprovision,
     /// Calls a custom operation of a resource; the resource itself does not change.
     Call,
+    /// Synchronizes a resource's usage (its counters) from the endpoint's `retrieve`.
+    Refresh,
 }
 
 impl Operation {
@@ -142,6 +144,7 @@ impl Operation {
             Self::Configure => "Configuring",
             Self::Unprovision => "Unprovisioning",
             Self::Call => "Calling",
+            Self::Refresh => "Synchronizing resource usage of",
         }
     }
 

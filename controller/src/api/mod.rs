@@ -70,6 +70,7 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
                 .put(operations::configure)
                 .delete(operations::unprovision),
         )
+        .route("/api/v1/resources/{id}/refresh", post(operations::refresh))
         .route("/api/v1/resources/{id}/{*path}", any(calls::dispatch))
         .route("/api/v1/tasks", get(tasks::list))
         .route("/api/v1/tasks/{id}", get(tasks::get))

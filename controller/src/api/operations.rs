@@ -224,11 +224,34 @@ pub(crate) async fn configure(
     run(&api, task, wait, &slot).await
 }
 
+/// The body of an operation that takes no resource (unprovision, usage sync): all optional.
 #[derive(Deserialize, Default)]
-pub(crate) struct UnprovisionRequest {
+pub(crate) struct OptionsRequest {
     timeout: Option<i64>,
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
+}
+
+impl OptionsRequest {
+    /// How long to wait (the body's `timeout`, else the query's) and the checked callback URL.
+    fn read(
+        self,
+        api: &Api,
+        params: &Params,
+        headers: &HeaderMap,
+    ) -> Result<(Wait, Option<String>), ApiError> {
+        let query_timeout = params
+            .get("timeout")
+            .map(|t| {
+                t.trim()
+                    .parse::<i64>()
+                    .map_err(|_| ApiError::bad_request("timeout must be a whole number"))
+            })
+            .transpose()?;
+        let wait = Wait::of(self.timeout.or(query_timeout), headers, api.sync_timeout)?;
+        allowed_callback(api, self.callback_url.as_ref())?;
+        Ok((wait, self.callback_url))
+    }
 }
 
 pub(crate) async fn unprovision(
@@ -237,20 +260,24 @@ pub(crate) async fn unprovision(
     params: Params,
     slot: Slot,
     headers: HeaderMap,
-    JsonBody(req): JsonBody<Option<UnprovisionRequest>>,
+    JsonBody(req): JsonBody<Option<OptionsRequest>>,
 ) -> Result<Response, ApiError> {
-    let req = req.unwrap_or_default();
-    let query_timeout = params
-        .get("timeout")
-        .map(|t| {
-            t.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::bad_request("timeout must be a whole number"))
-        })
-        .transpose()?;
-    let wait = Wait::of(req.timeout.or(query_timeout), &headers, api.sync_timeout)?;
-    allowed_callback(&api, req.callback_url.as_ref())?;
-    let task = api.engine.unprovision(id, req.callback_url).await?;
+    let (wait, callback_url) = req.unwrap_or_default().read(&api, &params, &headers)?;
+    let task = api.engine.unprovision(id, callback_url).await?;
+    run(&api, task, wait, &slot).await
+}
+
+/// `POST /api/v1/resources/{id}/refresh`: synchronizes the resource's usage counters.
+pub(crate) async fn refresh(
+    State(api): State<Api>,
+    Id(id): Id,
+    params: Params,
+    slot: Slot,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<Option<OptionsRequest>>,
+) -> Result<Response, ApiError> {
+    let (wait, callback_url) = req.unwrap_or_default().read(&api, &params, &headers)?;
+    let task = api.engine.refresh(id, callback_url).await?;
     run(&api, task, wait, &slot).await
 }
 

@@ -42,6 +42,9 @@ pub(super) fn events_of(record: &Record) -> Vec<Event> {
         Operation::Configure => aps_protocol::event::EventKind::Changed,
         Operation::Unprovision => aps_protocol::event::EventKind::Removed,
         Operation::Call => return Vec::new(),
+        // A usage sync is a change only when the endpoint answered other properties.
+        Operation::Refresh if !usage_changed(record) => return Vec::new(),
+        Operation::Refresh => aps_protocol::event::EventKind::Changed,
     };
     vec![Event {
         kind,
@@ -49,6 +52,20 @@ pub(super) fn events_of(record: &Record) -> Vec<Event> {
         source: task.resource.id,
         relation: None,
     }]
+}
+
+/// Whether a usage sync's answer differs from the resource it started from (`aps` aside).
+fn usage_changed(record: &Record) -> bool {
+    let properties = |body: Value| match body {
+        Value::Object(mut map) => {
+            map.remove("aps");
+            map
+        }
+        _ => serde_json::Map::new(),
+    };
+    let before = record.work.body.as_ref().map(|b| properties(b.value()));
+    let after = record.work.result.clone().map(properties);
+    before != after
 }
 
 /// A subscription of `subscriber` (of type `schema`) as asked for, with its handler resolved

@@ -16,6 +16,7 @@ pub(crate) mod outcome;
 mod relations;
 mod resources;
 mod slots;
+mod usage;
 mod validate;
 
 use std::sync::{Arc, Weak};
@@ -51,6 +52,8 @@ const CHANGES_KEPT: usize = 1024;
 pub(crate) struct Config {
     pub time_scale: TimeScale,
     pub task_deadline: Duration,
+    /// How often resources with usage counters are synchronized (before the time scale).
+    pub usage_interval: Duration,
 }
 
 /// The outcome of a cancel request.
@@ -78,6 +81,8 @@ pub(crate) struct Engine {
     changes: broadcast::Sender<Task>,
     /// The loop delivering notifications ([`events`]).
     notifications_loop: AbortHandle,
+    /// The loop synchronizing usage ([`usage`]).
+    usage_loop: AbortHandle,
 }
 
 impl Engine {
@@ -88,8 +93,8 @@ impl Engine {
         callbacks: Arc<Callbacks>,
         config: Config,
     ) -> Arc<Self> {
-        Arc::new_cyclic(|weak: &Weak<Self>| {
-            let weak = weak.clone();
+        Arc::new_cyclic(|engine: &Weak<Self>| {
+            let weak = engine.clone();
             let (scheduler, scheduler_loop) = Scheduler::start(move |id| {
                 if let Some(engine) = weak.upgrade() {
                     tokio::spawn(engine.step(id));
@@ -101,7 +106,14 @@ impl Engine {
                 config.time_scale,
             ))
             .abort_handle();
+            let usage_loop = tokio::spawn(usage::every(
+                engine.clone(),
+                config.usage_interval,
+                config.time_scale,
+            ))
+            .abort_handle();
             Self {
+                usage_loop,
                 store,
                 endpoints,
                 callbacks,
@@ -121,6 +133,7 @@ impl Engine {
         self.scheduler_loop.abort();
         self.callbacks.stop();
         self.notifications_loop.abort();
+        self.usage_loop.abort();
     }
 
     /// The store behind the engine.
@@ -296,6 +309,12 @@ impl Engine {
                 Method::PUT,
                 format!("/{}/{}", task.resource.service, task.resource.id),
                 self.sent(&record).await?,
+            ),
+            // `retrieve`: the endpoint loads the resource itself and answers it.
+            (Operation::Refresh, _) => (
+                Method::GET,
+                format!("/{}/{}", task.resource.service, task.resource.id),
+                None,
             ),
             (Operation::Unprovision, _) => (
                 Method::DELETE,

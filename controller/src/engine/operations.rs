@@ -90,7 +90,7 @@ fn properties(value: Value, what: &str) -> Result<Map<String, Value>, OperationE
 }
 
 /// Checks a callback URL: absolute, http or https.
-fn callback(url: Option<String>) -> Result<Option<String>, OperationError> {
+pub(super) fn callback(url: Option<String>) -> Result<Option<String>, OperationError> {
     let Some(url) = url else { return Ok(None) };
     match url::Url::parse(&url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(Some(url)),
@@ -139,7 +139,7 @@ impl Engine {
         let now = Timestamp::now();
         let sends_resource = matches!(
             operation,
-            Operation::Install | Operation::Provision | Operation::Configure
+            Operation::Install | Operation::Provision | Operation::Configure | Operation::Refresh
         );
         let body = sends_resource.then(|| JsonText::new(&resource.body));
         Record {
@@ -328,7 +328,7 @@ impl Engine {
     /// Starts an operation on a stored resource: `edit` makes the new resource from the stored
     /// one. Read, edit and start are tried again when the resource changes in between (an
     /// endpoint's `PUT /aps/2`), so no change is lost.
-    async fn change_stored(
+    pub(super) async fn change_stored(
         &self,
         id: Uuid,
         operation: Operation,

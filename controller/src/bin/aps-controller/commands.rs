@@ -129,6 +129,10 @@ struct Serve {
     /// How long a task may run before it fails: seconds, or a duration such as `12h` or `7d`.
     #[arg(long, env = "APS_CONTROLLER_TASK_DEADLINE", default_value = "7d", value_parser = duration)]
     task_deadline: Duration,
+    /// How often resources with usage counters (Counter, Limit, Usage properties) are
+    /// synchronized from their endpoint: seconds, or a duration such as `1h`.
+    #[arg(long, env = "APS_CONTROLLER_USAGE_INTERVAL", default_value = "1h", value_parser = duration)]
+    usage_interval: Duration,
     /// Where the certificates are kept (`tls/`); default: the database's directory.
     #[arg(long, env = "APS_CONTROLLER_DATA_DIR")]
     data_dir: Option<std::path::PathBuf>,
@@ -301,6 +305,7 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .time_scale(args.time_scale)
         .sync_timeout(args.sync_timeout)
         .task_deadline(args.task_deadline)
+        .usage_interval(args.usage_interval)
         .tls(!plain_http)
         .tls_names(args.tls_names.clone())
         .max_requests(args.max_requests)
