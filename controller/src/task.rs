@@ -133,6 +133,8 @@ pub enum Operation {
     Call,
     /// Synchronizes a resource's usage (its counters) from the endpoint's `retrieve`.
     Refresh,
+    /// Upgrades an application instance to a newer package (on its root resource).
+    Upgrade,
 }
 
 impl Operation {
@@ -145,6 +147,7 @@ impl Operation {
             Self::Unprovision => "Unprovisioning",
             Self::Call => "Calling",
             Self::Refresh => "Synchronizing resource usage of",
+            Self::Upgrade => "Upgrading",
         }
     }
 
@@ -224,6 +227,18 @@ pub(crate) struct Work {
     /// What a custom operation call sends (none for the other operations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<CallWork>,
+    /// What an upgrade moves to (none for the other operations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeWork>,
+}
+
+/// An upgrade: the package the instance moves to, and the version it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UpgradeWork {
+    /// The newer package.
+    pub package: Uuid,
+    /// The old `{version}-{release}`, sent as the upgrade's `version` query parameter.
+    pub from: String,
 }
 
 /// The request of a custom operation call, repeated as it is at every recheck.

@@ -62,7 +62,11 @@ pub(crate) async fn outcome(
     let resource = match (&record.work.result, task.operation) {
         (
             Some(result),
-            Operation::Install | Operation::Provision | Operation::Configure | Operation::Refresh,
+            Operation::Install
+            | Operation::Provision
+            | Operation::Configure
+            | Operation::Refresh
+            | Operation::Upgrade,
         ) => {
             let r = &task.resource;
             api.engine
@@ -82,7 +86,7 @@ pub(crate) async fn outcome(
             Some(result) => (StatusCode::OK, Json(result)).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
-        Operation::Configure | Operation::Refresh => {
+        Operation::Configure | Operation::Refresh | Operation::Upgrade => {
             (StatusCode::OK, Json(resource)).into_response()
         }
         Operation::Provision => (ok, Json(resource)).into_response(),

@@ -13,6 +13,7 @@ mod operations;
 mod packages;
 mod subscriptions;
 mod tasks;
+mod upgrade;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +61,7 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
             post(operations::install).get(operations::applications),
         )
         .route("/api/v1/applications/{id}", get(operations::application))
+        .route("/api/v1/applications/{id}/upgrade", post(upgrade::upgrade))
         .route(
             "/api/v1/resources",
             post(operations::provision).get(operations::resources),

@@ -152,7 +152,16 @@ async fn application_json(api: &Api, app: ApplicationRow) -> Result<Value, ApiEr
         Some(row) => Some(api.engine.resource_json(row).await?),
         None => None,
     };
-    Ok(json!({"id": app.id, "package": app.package_id, "endpoint": app.endpoint, "root": root}))
+    let version = api
+        .engine
+        .store()
+        .package(app.package_id)
+        .await?
+        .map(|p| format!("{}-{}", p.meta.version, p.meta.release));
+    Ok(json!({
+        "id": app.id, "package": app.package_id, "version": version,
+        "endpoint": app.endpoint, "root": root
+    }))
 }
 
 pub(crate) async fn applications(State(api): State<Api>) -> Result<Json<Value>, ApiError> {
@@ -226,7 +235,7 @@ pub(crate) async fn configure(
 
 /// The body of an operation that takes no resource (unprovision, usage sync): all optional.
 #[derive(Deserialize, Default)]
-pub(crate) struct OptionsRequest {
+pub(super) struct OptionsRequest {
     timeout: Option<i64>,
     #[serde(rename = "callbackURL")]
     callback_url: Option<String>,
@@ -234,7 +243,7 @@ pub(crate) struct OptionsRequest {
 
 impl OptionsRequest {
     /// How long to wait (the body's `timeout`, else the query's) and the checked callback URL.
-    fn read(
+    pub(super) fn read(
         self,
         api: &Api,
         params: &Params,

@@ -39,7 +39,7 @@ pub(super) fn events_of(record: &Record) -> Vec<Event> {
     }
     let kind = match task.operation {
         Operation::Install | Operation::Provision => aps_protocol::event::EventKind::Available,
-        Operation::Configure => aps_protocol::event::EventKind::Changed,
+        Operation::Configure | Operation::Upgrade => aps_protocol::event::EventKind::Changed,
         Operation::Unprovision => aps_protocol::event::EventKind::Removed,
         Operation::Call => return Vec::new(),
         // A usage sync is a change only when the endpoint answered other properties.

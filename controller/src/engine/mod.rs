@@ -16,6 +16,7 @@ pub(crate) mod outcome;
 mod relations;
 mod resources;
 mod slots;
+mod upgrade;
 mod usage;
 mod validate;
 
@@ -34,7 +35,9 @@ use uuid::Uuid;
 use crate::callback::{Callbacks, owed};
 use crate::endpoint::{Call, Endpoints};
 use crate::schedule::{Scheduler, TimeScale, backoff, later};
-use crate::store::{ApplicationRow, LinkRow, ResourceChange, ResourceRow, Store, StoreError};
+use crate::store::{
+    ApplicationRow, Effects, LinkRow, ResourceChange, ResourceRow, Store, StoreError,
+};
 use crate::task::{Operation, Record, State, Task};
 use crate::timestamp::Timestamp;
 use outcome::{Applied, Context, capped};
@@ -310,6 +313,20 @@ impl Engine {
                 format!("/{}/{}", task.resource.service, task.resource.id),
                 self.sent(&record).await?,
             ),
+            (Operation::Upgrade, _) => {
+                let from = record.work.upgrade.as_ref().map(|u| u.from.clone());
+                let from = from.ok_or_else(|| {
+                    StoreError::Corrupt("an upgrade task without its versions".into())
+                })?;
+                let query: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("version", &from)
+                    .finish();
+                let path = format!(
+                    "/{}/{}/upgrade?{query}",
+                    task.resource.service, task.resource.id
+                );
+                (Method::POST, path, self.sent(&record).await?)
+            }
             // `retrieve`: the endpoint loads the resource itself and answers it.
             (Operation::Refresh, _) => (
                 Method::GET,
@@ -382,16 +399,13 @@ impl Engine {
             (Some(url), true) => Some(owed(&next.task, url)),
             _ => None,
         };
-        let events = events::events_of(&next);
-        let subscriptions = self.declared_subscriptions(&next).await?;
+        let effects = Effects {
+            events: events::events_of(&next),
+            subscriptions: self.declared_subscriptions(&next).await?,
+            upgrade: self.package_switch(&next).await?,
+        };
         self.store
-            .save(
-                &next,
-                &applied.resource,
-                callback.as_ref(),
-                &events,
-                &subscriptions,
-            )
+            .save(&next, &applied.resource, callback.as_ref(), &effects)
             .await?;
         let Record {
             task,

@@ -139,7 +139,11 @@ impl Engine {
         let now = Timestamp::now();
         let sends_resource = matches!(
             operation,
-            Operation::Install | Operation::Provision | Operation::Configure | Operation::Refresh
+            Operation::Install
+                | Operation::Provision
+                | Operation::Configure
+                | Operation::Refresh
+                | Operation::Upgrade
         );
         let body = sends_resource.then(|| JsonText::new(&resource.body));
         Record {
@@ -178,6 +182,7 @@ impl Engine {
                 callback_url,
                 result: None,
                 call: None,
+                upgrade: None,
             },
         }
     }
@@ -335,6 +340,19 @@ impl Engine {
         callback_url: Option<String>,
         edit: impl Fn(&mut Value),
     ) -> Result<Task, OperationError> {
+        self.change_stored_with(id, operation, callback_url, edit, |_| {})
+            .await
+    }
+
+    /// [`Engine::change_stored`], with `prepare` completing the new task's record.
+    pub(super) async fn change_stored_with(
+        &self,
+        id: Uuid,
+        operation: Operation,
+        callback_url: Option<String>,
+        edit: impl Fn(&mut Value),
+        prepare: impl Fn(&mut Record),
+    ) -> Result<Task, OperationError> {
         let (app, package) = self
             .instance(self.stored_resource(id).await?.application_id)
             .await?;
@@ -344,7 +362,8 @@ impl Engine {
             edit(&mut row.body);
             stamp(&mut row.body, &transitional(operation));
             let callback_url = callback_url.clone();
-            let record = self.new_record(operation, &app, &package, &row, callback_url);
+            let mut record = self.new_record(operation, &app, &package, &row, callback_url);
+            prepare(&mut record);
             match self.begin(record, None, Some(&row), Some(&read), &[]).await {
                 Err(StoreError::Changed(_)) => continue,
                 started => return Ok(started?),

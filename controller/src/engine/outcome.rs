@@ -34,6 +34,7 @@ pub(crate) fn transitional(operation: Operation) -> Status {
         Operation::Call => Status::Ready,
         // A usage sync leaves the resource usable.
         Operation::Refresh => Status::Ready,
+        Operation::Upgrade => Status::Configuring,
     }
 }
 

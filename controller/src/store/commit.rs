@@ -24,8 +24,8 @@ use sqlx::{Acquire, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::stats::Counters;
-use super::subscriptions::{Event, SubscriptionRow};
 use super::tasks::HOLDING;
+use super::tasks::{Effects, PackageSwitch};
 use super::{StoreError, uuid};
 
 /// The most changes one transaction carries.
@@ -103,10 +103,8 @@ pub(super) enum Change {
         task: TaskText,
         resource: Option<ResourceWrite>,
         callback: Option<OutboxText>,
-        /// What happened, for the subscriptions to be told (issue #12).
-        events: Vec<Event>,
-        /// Subscriptions the change makes (those a provisioned resource's type declares).
-        subscriptions: Vec<SubscriptionRow>,
+        /// Events, subscriptions and an upgrade's package switch (issue #12).
+        effects: Effects,
     },
 }
 
@@ -269,8 +267,7 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
             task,
             resource,
             callback,
-            events,
-            subscriptions,
+            effects,
         } => {
             sqlx::query("UPDATE tasks SET state = ?, record = ? WHERE id = ?")
                 .bind(task.state)
@@ -278,11 +275,11 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 .bind(&task.id)
                 .execute(&mut *db)
                 .await?;
-            for subscription in subscriptions {
+            for subscription in &effects.subscriptions {
                 super::subscriptions::insert(db, subscription).await?;
             }
             // Before a removal: a subscriber that goes is still told of its own removal.
-            for event in events {
+            for event in &effects.events {
                 super::subscriptions::notify(db, event).await?;
             }
             match resource {
@@ -314,7 +311,42 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 .execute(&mut *db)
                 .await?;
             }
+            if let Some(switch) = &effects.upgrade {
+                switch_package(db, switch).await?;
+            }
         }
+    }
+    Ok(())
+}
+
+/// Moves an instance to its new package and fills the new properties' defaults into its
+/// stored resources that lack them.
+async fn switch_package(
+    db: &mut SqliteConnection,
+    switch: &PackageSwitch,
+) -> Result<(), StoreError> {
+    let application = switch.application.to_string();
+    sqlx::query("UPDATE applications SET package_id = ? WHERE id = ?")
+        .bind(switch.package.to_string())
+        .bind(&application)
+        .execute(&mut *db)
+        .await?;
+    for (type_id, property, default) in &switch.defaults {
+        // A JSON path member in double quotes takes any property name.
+        let path = format!(
+            "$.\"{}\"",
+            property.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        sqlx::query(
+            "UPDATE resources SET body = json_set(body, ?1, json(?2))
+             WHERE application_id = ?3 AND type_id = ?4 AND json_type(body, ?1) IS NULL",
+        )
+        .bind(&path)
+        .bind(default.to_string())
+        .bind(&application)
+        .bind(type_id)
+        .execute(&mut *db)
+        .await?;
     }
     Ok(())
 }

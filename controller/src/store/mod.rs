@@ -38,7 +38,7 @@ pub(crate) use paused::PausedClock;
 pub(crate) use links::{LinkRow, Linked};
 pub use stats::StoreStats;
 pub(crate) use subscriptions::{Event, Owed, SubscriptionRow};
-pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
+pub(crate) use tasks::{Effects, Outbox, PackageSwitch, ResourceChange, TaskFilter};
 
 /// Why the store could not do something.
 #[derive(Debug, thiserror::Error)]

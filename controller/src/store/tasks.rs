@@ -24,6 +24,28 @@ pub(crate) enum ResourceChange {
     Delete(Uuid),
 }
 
+/// What else a task's change brings (issue #12), written in its transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Effects {
+    /// What happened, for the subscriptions to be told.
+    pub events: Vec<Event>,
+    /// Subscriptions made (those a provisioned resource's type declares).
+    pub subscriptions: Vec<SubscriptionRow>,
+    /// An instance moving to a newer package.
+    pub upgrade: Option<PackageSwitch>,
+}
+
+/// An instance moving to a newer package when its upgrade succeeds: the new package, and the
+/// defaults of the properties its schemas declare, filled into the stored resources that lack
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PackageSwitch {
+    pub application: Uuid,
+    pub package: Uuid,
+    /// (type id, property, default).
+    pub defaults: Vec<(String, String, Value)>,
+}
+
 /// A callback owed: the final task JSON for a URL.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Outbox {
@@ -91,15 +113,14 @@ impl Store {
         self.committer.commit(change).await
     }
 
-    /// Stores a task's change with the resource change, the callback, the notifications of
-    /// `events` and the new `subscriptions` it brings.
+    /// Stores a task's change with the resource change, the callback and the `effects` it
+    /// brings, in one transaction.
     pub(crate) async fn save(
         &self,
         record: &Record,
         resource: &ResourceChange,
         callback: Option<&Outbox>,
-        events: &[Event],
-        subscriptions: &[SubscriptionRow],
+        effects: &Effects,
     ) -> Result<(), StoreError> {
         let _held = self.hold();
         let resource = match resource {
@@ -120,11 +141,10 @@ impl Store {
             task: task_text(record)?,
             resource,
             callback,
-            events: events.to_vec(),
-            subscriptions: subscriptions.to_vec(),
+            effects: effects.clone(),
         };
         self.committer.commit(change).await?;
-        self.written(events.len());
+        self.written(effects.events.len());
         Ok(())
     }
 

@@ -136,7 +136,7 @@ async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
                 task.task.state = State::Running;
                 task.touch();
                 store
-                    .save(&task, &ResourceChange::Keep, None, &[], &[])
+                    .save(&task, &ResourceChange::Keep, None, &Default::default())
                     .await
             })
         })
@@ -176,7 +176,7 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
     let mut ended = first.clone();
     ended.finish(State::Success, None, None);
     store
-        .save(&ended, &ResourceChange::Keep, None, &[], &[])
+        .save(&ended, &ResourceChange::Keep, None, &Default::default())
         .await
         .unwrap();
     assert_eq!(store.unfinished_task_of(row.id).await.unwrap(), None);
