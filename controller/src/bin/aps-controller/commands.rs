@@ -58,6 +58,11 @@ enum Command {
         #[arg(long, allow_negative_numbers = true)]
         timeout: Option<i64>,
     },
+    /// Acts on an application instance.
+    Application {
+        #[command(subcommand)]
+        action: crate::applications::ApplicationAction,
+    },
     #[command(flatten)]
     Resource(crate::resources::ResourceCommand),
 }
@@ -201,6 +206,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(serve) => self::serve(serve).await,
         Command::Resource(command) => crate::resources::run(command).await,
+        Command::Application { action } => crate::applications::run(action).await,
         Command::Tasks {
             target,
             state,
