@@ -84,8 +84,7 @@ async fn state_survives_reopening_the_file_and_one_task_per_resource() {
             &ended,
             &ResourceChange::Delete(resource.id),
             Some(&owed),
-            &[],
-            &[],
+            &Default::default(),
         )
         .await
         .unwrap();
