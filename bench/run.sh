@@ -20,9 +20,12 @@ profile=release
 # Controller sizes: scenario 2 tasks, 3/5 pending tasks and lateness window (s), 4 long polls
 # and idle time (s).
 e2e_tasks=20000; pending=100000; window=10; polls=10000; idle=10
+# Events: subscribers of one resource, and changes of it (each notifying every subscriber).
+subscribers=20; changes=500
 case "${1:-}" in
-  --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3 ;;
-  --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1 ;;
+  --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3; changes=200 ;;
+  --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1
+           subscribers=5; changes=10 ;;
   "") ;;
   *) echo "usage: $0 [--quick|--smoke]" >&2; exit 2 ;;
 esac
@@ -152,6 +155,8 @@ controller_scenarios() {
     long-polls --polls "$polls" --idle "$idle" --protocol http1
   run_driver "4. baseline: $polls HTTP/1 connections waiting in bare axum (a handler that sleeps)" \
     long-polls --polls "$polls" --protocol http1-bare
+  run_driver "6. events: $changes changes of a resource with $subscribers subscribers, delivered end to end" \
+    notifications --subscribers "$subscribers" --changes "$changes"
   tables+=("$(
     echo "Controller ($profile build; figures as name value unit)"
     printf '%s\n' "${controller_rows[@]}"
