@@ -14,7 +14,7 @@ use aps_controller::testkit::TestController;
 use aps_controller::{Client, Controller, PackageModel};
 use aps_test_support::wait::until;
 use axum::Router;
-use axum::extract::{Json, State};
+use axum::extract::{Json, Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use common::{Binary, Scripted, THING, eventually, get, http, link_to, made, serve, zip_of};
@@ -27,6 +27,8 @@ use uuid::Uuid;
 struct Handler {
     seen: Arc<Mutex<Vec<(Value, bool)>>>,
     failures: Arc<Mutex<u32>>,
+    /// Subscribers whose handler always fails (503).
+    broken: Arc<Mutex<Vec<String>>>,
 }
 
 impl Handler {
@@ -48,7 +50,14 @@ impl Handler {
     }
 }
 
-async fn on_event(State(handler): State<Handler>, Json(body): Json<Value>) -> StatusCode {
+async fn on_event(
+    State(handler): State<Handler>,
+    Path(subscriber): Path<String>,
+    Json(body): Json<Value>,
+) -> StatusCode {
+    if handler.broken.lock().unwrap().contains(&subscriber) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     let mut failures = handler.failures.lock().unwrap();
     let ok = *failures == 0;
     *failures = failures.saturating_sub(1);
@@ -188,6 +197,45 @@ async fn a_failing_handler_gets_each_notification_once_accepted_in_order() {
     assert_eq!(accepted, [1, 2]);
     // Three failures of the first, then each once: the second never before the first.
     assert_eq!(handler.serials(), [1, 1, 1, 1, 2]);
+}
+
+#[tokio::test]
+async fn a_subscriber_that_keeps_failing_holds_back_only_its_own_notifications() {
+    let (c, handler) = start(0).await;
+    let broken = made(&c, "part", json!({"serial": "broken"})).await;
+    handler.broken.lock().unwrap().push(broken.clone());
+    let _working = made(&c, "part", json!({"serial": "working"})).await;
+    let thing = made(&c, "thing", json!({})).await;
+    configure(&c, &thing, "one").await;
+    configure(&c, &thing, "two").await;
+    eventually(30, || handler.accepted().len() >= 2).await;
+    assert_eq!(handler.serials(), [1, 2]);
+    // The broken one still owes its first, retried, and its second waits behind it.
+    let (_, _, listed) = get(&c, &format!("/api/v1/subscriptions?resource={broken}")).await;
+    let sid = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/subscriptions/{sid}/deliveries");
+    let c = &c;
+    until(
+        "the broken subscriber's retries",
+        Duration::from_secs(30),
+        || {
+            let path = path.clone();
+            async move {
+                let (_, _, deliveries) = get(c, &path).await;
+                deliveries["items"][0]["attempts"].as_u64() >= Some(2)
+            }
+        },
+    )
+    .await;
+    let (_, _, deliveries) = get(c, &path).await;
+    let items = deliveries["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{deliveries}");
+    assert!(
+        items.iter().all(|d| d["delivered"].is_null()),
+        "{deliveries}"
+    );
+    assert_eq!(items[0]["lastError"], "answered 503");
+    assert_eq!(items[1]["attempts"], 0, "{deliveries}");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 //! that subscription wait behind it, so a subscriber sees serial n+1 only after n. A restart
 //! finds the same rows, so nothing is lost; a delivery cut short is repeated with its serial.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aps_protocol::Phase;
@@ -165,9 +166,13 @@ impl Engine {
     }
 }
 
-/// Delivers owed notifications until aborted.
+/// Delivers owed notifications until aborted: one delivery in flight per subscription, each
+/// subscription going on as soon as its previous delivery is stored, never waiting for others.
 pub(super) async fn deliver(store: Store, endpoints: Endpoints, scale: TimeScale) {
     let wake = store.notifications_written();
+    let mut attempts: JoinSet<()> = JoinSet::new();
+    // The subscription each delivery in flight is for.
+    let mut in_flight: HashMap<tokio::task::Id, Uuid> = HashMap::new();
     loop {
         // Registered before the store is read, so a notification written meanwhile wakes us.
         let written = wake.notified();
@@ -182,24 +187,36 @@ pub(super) async fn deliver(store: Store, endpoints: Endpoints, scale: TimeScale
             }
         };
         let now = Timestamp::now();
-        let (due, waiting): (Vec<Owed>, Vec<Owed>) =
-            owed.into_iter().partition(|o| o.next_attempt <= now);
-        if !due.is_empty() {
-            let mut attempts = JoinSet::new();
-            for owed in due {
-                attempts.spawn(attempt(store.clone(), endpoints.clone(), scale, owed));
+        let mut next_due: Option<Duration> = None;
+        for owed in owed {
+            if in_flight.values().any(|s| *s == owed.subscription) {
+                continue;
             }
-            while attempts.join_next().await.is_some() {}
-            continue;
+            if owed.next_attempt <= now {
+                let subscription = owed.subscription;
+                let task = attempts.spawn(attempt(store.clone(), endpoints.clone(), scale, owed));
+                in_flight.insert(task.id(), subscription);
+            } else {
+                let wait = owed.next_attempt.from_now();
+                next_due = Some(next_due.map_or(wait, |w| w.min(wait)));
+            }
         }
-        match waiting.iter().map(|o| o.next_attempt.from_now()).min() {
-            Some(wait) => {
-                tokio::select! {
-                    () = &mut written => {}
-                    () = tokio::time::sleep(wait) => {}
-                }
+        let retry = async {
+            match next_due {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
             }
-            None => written.await,
+        };
+        tokio::select! {
+            () = &mut written => {}
+            () = retry => {}
+            Some(done) = attempts.join_next_with_id(), if !attempts.is_empty() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(error) => error.id(),
+                };
+                in_flight.remove(&id);
+            }
         }
     }
 }
