@@ -211,13 +211,21 @@ pub(super) async fn deliver(store: Store, endpoints: Endpoints, scale: TimeScale
             () = &mut written => {}
             () = retry => {}
             Some(done) = attempts.join_next_with_id(), if !attempts.is_empty() => {
-                let id = match done {
-                    Ok((id, ())) => id,
-                    Err(error) => error.id(),
-                };
-                in_flight.remove(&id);
+                in_flight.remove(&ended(done));
+                // Every other delivery that ended meanwhile, so one read serves them all.
+                while let Some(done) = attempts.try_join_next_with_id() {
+                    in_flight.remove(&ended(done));
+                }
             }
         }
+    }
+}
+
+/// The task id of a delivery that ended (or panicked).
+fn ended(done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) -> tokio::task::Id {
+    match done {
+        Ok((id, ())) => id,
+        Err(error) => error.id(),
     }
 }
 
