@@ -6,7 +6,8 @@
 #   ./bench/run.sh --smoke   1 s per measurement on the debug build: checks that it all runs
 #
 # Sections: the endpoint (scenario 1), the controller (scenarios 2-5), the soak (6: one
-# client holding long polls while another is served) and a busy endpoint (7). Each adds its table to
+# client holding long polls while another is served), a busy endpoint (7) and events (8). Each adds
+# its table to
 # `tables` and its `name value unit` lines to `results`; both are printed at the end.
 #
 # Endpoint: servers run pinned to CPU 0 and the load generator (wrk, one thread) to CPU 1, so
@@ -24,11 +25,14 @@ profile=release
 # reports) and seconds of the other client's traffic; 7 busy-endpoint provisions.
 e2e_tasks=20000; pending=100000; window=10; polls=10000; idle=10; soak_polls=20000; soak_secs=10
 soak_share=; busy_tasks=2000
+# Events: subscribers of one resource, and changes of it (each notifying every subscriber).
+subscribers=20; changes=500
 case "${1:-}" in
-  --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3; soak_secs=3 ;;
+  --quick) duration=3; e2e_tasks=5000; pending=20000; window=5; idle=3; soak_secs=3; changes=200 ;;
   --smoke) duration=1; profile=dev; e2e_tasks=100; pending=300; window=1; polls=200; idle=1
     # A share of 100 connections, so that the smoke run refuses most of its polls too.
-    soak_polls=300; soak_secs=1; soak_share=100; busy_tasks=100 ;;
+    soak_polls=300; soak_secs=1; soak_share=100; busy_tasks=100
+    subscribers=5; changes=10 ;;
   "") ;;
   *) echo "usage: $0 [--quick|--smoke]" >&2; exit 2 ;;
 esac
@@ -166,6 +170,8 @@ controller_scenarios() {
   run_driver "7. busy endpoint: $busy_tasks provisions, 32 clients, the demo with --max-requests 4" \
     busy-endpoint --endpoint "http://127.0.0.1:$port" --binary "$bin/async-provisioning" \
     --tasks "$busy_tasks" --concurrency 32
+  run_driver "8. events: $changes changes of a resource with $subscribers subscribers, delivered end to end" \
+    notifications --subscribers "$subscribers" --changes "$changes"
   tables+=("$(
     echo "Controller ($profile build; figures as name value unit)"
     printf '%s\n' "${controller_rows[@]}"

@@ -135,6 +135,10 @@ pub enum Operation {
     Unprovision,
     /// Calls a custom operation of a resource; the resource itself does not change.
     Call,
+    /// Synchronizes a resource's usage (its counters) from the endpoint's `retrieve`.
+    Refresh,
+    /// Upgrades an application instance to a newer package (on its root resource).
+    Upgrade,
 }
 
 impl Operation {
@@ -146,6 +150,8 @@ impl Operation {
             Self::Configure => "configure",
             Self::Unprovision => "unprovision",
             Self::Call => "call",
+            Self::Refresh => "refresh",
+            Self::Upgrade => "upgrade",
         }
     }
 
@@ -157,6 +163,8 @@ impl Operation {
             Self::Configure => "Configuring",
             Self::Unprovision => "Unprovisioning",
             Self::Call => "Calling",
+            Self::Refresh => "Synchronizing resource usage of",
+            Self::Upgrade => "Upgrading",
         }
     }
 
@@ -242,6 +250,18 @@ pub(crate) struct Work {
     /// restart meanwhile keeps it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub infos: Vec<Info>,
+    /// What an upgrade moves to (none for the other operations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeWork>,
+}
+
+/// An upgrade: the package the instance moves to, and the version it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UpgradeWork {
+    /// The newer package.
+    pub package: Uuid,
+    /// The old `{version}-{release}`, sent as the upgrade's `version` query parameter.
+    pub from: String,
 }
 
 /// The request of a custom operation call, repeated as it is at every recheck.

@@ -1,5 +1,5 @@
-//! The `aps-controller` client commands about one resource: `call`, `link`, `unlink` and
-//! `links`, against a running controller with the scripted endpoint's linked package.
+//! The `aps-controller` client commands about one resource: `call`, `link`, `unlink`, `links`
+//! and `refresh`, and `application upgrade`, against a running controller with the scripted endpoint's linked package.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -92,4 +92,41 @@ async fn call_link_unlink_and_links_talk_to_the_controller() {
     assert_eq!(stdout(&out), "");
     let out = cli(args(&["links", &thing, "parts"])).await;
     assert_eq!(stdout(&out), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_and_application_upgrade_reach_the_controller() {
+    let (c, _) = linked().await;
+    let url = c.controller().url();
+    let args = |a: &[&str]| -> Vec<String> {
+        a.iter()
+            .map(|s| s.to_string())
+            .chain(["--url".into(), url.clone()])
+            .collect()
+    };
+    let thing = made(&c, "thing", json!({})).await;
+    // A thing has no usage counters: the controller's 400 comes back, and the exit fails.
+    let out = cli(args(&["refresh", &thing])).await;
+    assert!(!out.status.success());
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["code"], 400, "{answer}");
+    // The instance's own package is not newer than itself.
+    let app = c.application().to_string();
+    let (_, _, shown) = common::get(&c, &format!("/api/v1/applications/{app}")).await;
+    let package = shown["package"].as_str().unwrap();
+    let out = cli(args(&[
+        "application",
+        "upgrade",
+        &app,
+        "--package",
+        package,
+    ]))
+    .await;
+    assert!(!out.status.success());
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["code"], 400, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("not newer"),
+        "{answer}"
+    );
 }

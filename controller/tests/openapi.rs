@@ -19,17 +19,22 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/packages/{id}", &["get"]),
     ("/api/v1/applications", &["get", "post"]),
     ("/api/v1/applications/{id}", &["get", "delete"]),
+    ("/api/v1/applications/{id}/upgrade", &["post"]),
     ("/api/v1/resources", &["get", "post"]),
     ("/api/v1/resources/{id}", &["get", "put", "delete"]),
     (
         "/api/v1/resources/{id}/{path}",
         &["get", "post", "put", "delete", "patch"],
     ),
+    ("/api/v1/resources/{id}/refresh", &["post"]),
     ("/api/v1/tasks", &["get"]),
     ("/api/v1/tasks/{id}", &["get"]),
     ("/api/v1/tasks/{id}/status", &["get"]),
     ("/api/v1/tasks/{id}/result", &["get"]),
     ("/api/v1/tasks/{id}/cancel", &["post"]),
+    ("/api/v1/subscriptions", &["get"]),
+    ("/api/v1/subscriptions/{id}", &["get"]),
+    ("/api/v1/subscriptions/{id}/deliveries", &["get"]),
     ("/api/v1/openapi.json", &["get"]),
 ];
 

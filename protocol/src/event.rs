@@ -50,6 +50,60 @@ pub fn event_type_id(name: &str) -> String {
     }
 }
 
+/// A standard event type, for those who match on it (the wire carries its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A resource's properties changed (a configure succeeded, or its endpoint changed it).
+    Changed,
+    /// A resource was unprovisioned.
+    Removed,
+    /// A link of a resource was made.
+    Linked,
+    /// A link of a resource was removed.
+    Unlinked,
+    /// A resource was provisioned.
+    Available,
+}
+
+impl EventKind {
+    /// Every standard event type.
+    pub const ALL: [Self; 5] = [
+        Self::Changed,
+        Self::Removed,
+        Self::Linked,
+        Self::Unlinked,
+        Self::Available,
+    ];
+
+    /// The short name, e.g. `changed`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Changed => "changed",
+            Self::Removed => "removed",
+            Self::Linked => "linked",
+            Self::Unlinked => "unlinked",
+            Self::Available => "available",
+        }
+    }
+
+    /// The event type id, e.g. [`CHANGED`].
+    pub fn id(self) -> String {
+        format!("{EVENT_PREFIX}{}", self.short())
+    }
+
+    /// Reads a short name or a standard event type id; `None` for any other text.
+    pub fn parse(text: &str) -> Option<Self> {
+        let short = text.strip_prefix(EVENT_PREFIX).unwrap_or(text);
+        Self::ALL.into_iter().find(|k| k.short() == short)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
 /// What a subscription listens to: every resource of a type, or one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -168,6 +222,16 @@ impl Notification {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn event_kinds_read_either_spelling() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.short()), Some(kind));
+            assert_eq!(EventKind::parse(&kind.id()), Some(kind));
+            assert_eq!(event_type_id(kind.short()), kind.id());
+        }
+        assert_eq!(EventKind::parse("http://example.com/events/custom"), None);
+    }
 
     #[test]
     fn subscriptions_read_and_write_the_contract_shape() {

@@ -60,7 +60,14 @@ pub(crate) async fn outcome(
         return Ok((status, Json(Failed { error, task })).into_response());
     }
     let resource = match (&record.work.result, task.operation) {
-        (Some(result), Operation::Install | Operation::Provision | Operation::Configure) => {
+        (
+            Some(result),
+            Operation::Install
+            | Operation::Provision
+            | Operation::Configure
+            | Operation::Refresh
+            | Operation::Upgrade,
+        ) => {
             let r = &task.resource;
             api.engine
                 .with_links_of(task.application, &r.service, r.id, result.clone())
@@ -79,7 +86,9 @@ pub(crate) async fn outcome(
             Some(result) => (StatusCode::OK, Json(result)).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
-        Operation::Configure => (StatusCode::OK, Json(resource)).into_response(),
+        Operation::Configure | Operation::Refresh | Operation::Upgrade => {
+            (StatusCode::OK, Json(resource)).into_response()
+        }
         Operation::Provision => (ok, Json(resource)).into_response(),
         Operation::Install => {
             let app = api.engine.store().application(task.application).await?;

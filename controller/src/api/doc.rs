@@ -66,6 +66,8 @@ pub(crate) struct Application {
     pub id: Uuid,
     /// The package it was installed from.
     pub package: Uuid,
+    /// That package's `{version}-{release}`.
+    pub version: Option<String>,
     /// The endpoint's base URL.
     pub endpoint: String,
     /// The root resource; `null` while the install has not finished.

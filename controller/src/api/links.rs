@@ -37,7 +37,7 @@ pub(super) fn id_of(text: &str) -> Result<Uuid, ApiError> {
 }
 
 /// The path's parameters, or 404 when they cannot be read.
-fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+pub(super) fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
     path.map(|Path(p)| p)
         .map_err(|_| ApiError::not_found("Malformed path"))
 }

@@ -12,7 +12,9 @@ mod limits;
 mod links;
 mod operations;
 mod packages;
+mod subscriptions;
 mod tasks;
+mod upgrade;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,18 +69,23 @@ fn client_api() -> OpenApiRouter<Api> {
         .routes(routes!(packages::get))
         .routes(routes!(operations::install, operations::applications))
         .routes(routes!(operations::application, operations::uninstall))
+        .routes(routes!(upgrade::upgrade))
         .routes(routes!(operations::provision, operations::resources))
         .routes(routes!(
             operations::resource,
             operations::configure,
             operations::unprovision
         ))
+        .routes(routes!(operations::refresh))
         .routes(routes!(calls::dispatch))
         .routes(routes!(tasks::list))
         .routes(routes!(tasks::get))
         .routes(routes!(tasks::status))
         .routes(routes!(tasks::result))
         .routes(routes!(tasks::cancel))
+        .routes(routes!(subscriptions::client_list))
+        .routes(routes!(subscriptions::client_get))
+        .routes(routes!(subscriptions::deliveries))
         .routes(routes!(doc::openapi))
 }
 
@@ -107,6 +114,14 @@ pub(crate) fn router(api: Api, limits: Limits) -> Router {
     Router::new()
         .merge(client)
         .route("/aps/2/resources/{id}", get(aps::get).put(aps::put))
+        .route(
+            "/aps/2/resources/{id}/aps/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/aps/2/resources/{id}/aps/subscriptions/{sid}",
+            get(subscriptions::get).delete(subscriptions::delete),
+        )
         .route(
             "/aps/2/resources/{id}/{relation}",
             get(links::aps_list).post(links::aps_link),

@@ -185,9 +185,16 @@ async fn application_json(api: &Api, app: ApplicationRow) -> Result<Application,
         Some(row) => Some(api.engine.resource_json(row).await?),
         None => None,
     };
+    let version = api
+        .engine
+        .store()
+        .package(app.package_id)
+        .await?
+        .map(|p| format!("{}-{}", p.meta.version, p.meta.release));
     Ok(Application {
         id: app.id,
         package: app.package_id,
+        version,
         endpoint: app.endpoint,
         root,
     })
@@ -358,7 +365,7 @@ pub(crate) struct UnprovisionRequest {
 
 impl UnprovisionRequest {
     /// The wait and callback of a removal: the body's, or the timeout as `?timeout=T`.
-    fn read(
+    pub(super) fn read(
         req: Option<Self>,
         api: &Api,
         params: &Params,
@@ -411,6 +418,41 @@ pub(crate) async fn unprovision(
 ) -> Result<Response, ApiError> {
     let (wait, callback_url) = UnprovisionRequest::read(req, &api, &params, &headers)?;
     let task = api.engine.unprovision(id, callback_url).await?;
+    run(&api, task, wait, &slot).await
+}
+
+/// `POST /api/v1/resources/{id}/refresh`: synchronizes the resource's usage counters.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources/{id}/refresh",
+    tag = "resources",
+    params(("id" = Uuid, Path, description = "The resource id"), ("timeout" = Option<i64>, Query, minimum = -1, description = "Like `timeout` of the body, which wins"), ("Prefer" = Option<String>, Header, description = "`respond-async` answers 202 at once, `wait=N` waits up to N seconds; used when the body has no `timeout`")),
+    request_body = Option<UnprovisionRequest>,
+    responses(
+        (status = 200, description = "Synchronized: the resource as now stored", body = Resource),
+        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
+            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+        (status = 400, description = "The request is invalid, or the type has no usage counters", body = ErrorBody),
+        (status = 404, description = "No such resource", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 409, description = "Another task is working on this resource", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
+        (status = 500, description = "The store failed", body = ErrorBody),
+        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
+        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+    )
+)]
+pub(crate) async fn refresh(
+    State(api): State<Api>,
+    Id(id): Id,
+    params: Params,
+    slot: Slot,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<Option<UnprovisionRequest>>,
+) -> Result<Response, ApiError> {
+    let (wait, callback_url) = UnprovisionRequest::read(req, &api, &params, &headers)?;
+    let task = api.engine.refresh(id, callback_url).await?;
     run(&api, task, wait, &slot).await
 }
 

@@ -34,6 +34,7 @@ pub struct ControllerBuilder {
     time_scale: f64,
     sync_timeout: Duration,
     task_deadline: Duration,
+    usage_interval: Duration,
     webhook_secret: Option<Secret>,
     routers: HashMap<String, Router>,
     data_dir: Option<PathBuf>,
@@ -58,6 +59,7 @@ impl Default for ControllerBuilder {
             time_scale: 1.0,
             sync_timeout: Duration::from_secs(30),
             task_deadline: Duration::from_secs(7 * 24 * 3600),
+            usage_interval: Duration::from_secs(3600),
             webhook_secret: None,
             routers: HashMap::new(),
             data_dir: None,
@@ -110,6 +112,13 @@ impl ControllerBuilder {
     /// How long a task may run before it fails (default 7 days).
     pub fn task_deadline(mut self, deadline: Duration) -> Self {
         self.task_deadline = deadline;
+        self
+    }
+
+    /// How often resources with usage counters are synchronized from their endpoint (default
+    /// 1 h, divided by the time scale like every delay).
+    pub fn usage_interval(mut self, interval: Duration) -> Self {
+        self.usage_interval = interval;
         self
     }
 
@@ -313,6 +322,7 @@ impl ControllerBuilder {
         let config = Config {
             time_scale: scale,
             task_deadline: self.task_deadline,
+            usage_interval: self.usage_interval,
         };
         let auth = Arc::new(Auth::new(
             self.tls,

@@ -9,13 +9,16 @@
 //! idempotent per resource).
 
 mod calls;
+mod events;
 mod links;
 mod operations;
 pub(crate) mod outcome;
 mod relations;
 mod resources;
 mod slots;
+mod upgrade;
 mod urls;
+mod usage;
 mod validate;
 
 use std::sync::{Arc, Weak};
@@ -34,7 +37,9 @@ use crate::callback::{Callbacks, owed};
 use crate::endpoint::{Call, Endpoints};
 use crate::observe::{CallLabels, EngineMetrics, TaskLabels};
 use crate::schedule::{Scheduler, TimeScale, backoff, later};
-use crate::store::{ApplicationRow, LinkRow, ResourceChange, ResourceRow, Store, StoreError};
+use crate::store::{
+    ApplicationRow, Effects, LinkRow, ResourceChange, ResourceRow, Store, StoreError,
+};
 use crate::task::{Operation, Record, State, Task};
 use crate::timestamp::Timestamp;
 use outcome::{Applied, Context, capped};
@@ -52,6 +57,8 @@ const CHANGES_KEPT: usize = 1024;
 pub(crate) struct Config {
     pub time_scale: TimeScale,
     pub task_deadline: Duration,
+    /// How often resources with usage counters are synchronized (before the time scale).
+    pub usage_interval: Duration,
 }
 
 /// The outcome of a cancel request.
@@ -78,6 +85,10 @@ pub(crate) struct Engine {
     /// Every task change, for watchers of all tasks (the panel's live task list).
     changes: broadcast::Sender<Task>,
     metrics: EngineMetrics,
+    /// The loop delivering notifications ([`events`]).
+    notifications_loop: AbortHandle,
+    /// The loop synchronizing usage ([`usage`]).
+    usage_loop: AbortHandle,
 }
 
 impl Engine {
@@ -88,17 +99,31 @@ impl Engine {
         callbacks: Arc<Callbacks>,
         config: Config,
     ) -> Arc<Self> {
-        Arc::new_cyclic(|weak: &Weak<Self>| {
-            let weak = weak.clone();
+        Arc::new_cyclic(|engine: &Weak<Self>| {
+            let weak = engine.clone();
             let (scheduler, scheduler_loop) = Scheduler::start(move |id| {
                 if let Some(engine) = weak.upgrade() {
                     tokio::spawn(engine.step(id));
                 }
             });
+            let notifications_loop = tokio::spawn(events::deliver(
+                store.clone(),
+                endpoints.clone(),
+                config.time_scale,
+            ))
+            .abort_handle();
+            let usage_loop = tokio::spawn(usage::every(
+                engine.clone(),
+                config.usage_interval,
+                config.time_scale,
+            ))
+            .abort_handle();
             Self {
+                usage_loop,
                 store,
                 endpoints,
                 callbacks,
+                notifications_loop,
                 slots: Slots::default(),
                 scheduler,
                 permits: Semaphore::new(CONCURRENT_CALLS),
@@ -114,6 +139,8 @@ impl Engine {
     pub(crate) fn stop(&self) {
         self.scheduler_loop.abort();
         self.callbacks.stop();
+        self.notifications_loop.abort();
+        self.usage_loop.abort();
     }
 
     /// The engine's metrics.
@@ -292,7 +319,7 @@ impl Engine {
                 (
                     method,
                     call.path.clone(),
-                    &call.query[..],
+                    call.query.clone(),
                     call.body.clone(),
                 )
             }
@@ -304,19 +331,35 @@ impl Engine {
             (Operation::Install | Operation::Provision, _) => (
                 Method::POST,
                 vec![service, String::new()],
-                &[][..],
+                Vec::new(),
                 self.sent(&record).await?,
             ),
             (Operation::Configure, _) => (
                 Method::PUT,
                 vec![service, task.resource.id.to_string()],
-                &[][..],
+                Vec::new(),
                 self.sent(&record).await?,
+            ),
+            (Operation::Upgrade, _) => {
+                let from = record.work.upgrade.as_ref().map(|u| u.from.clone());
+                let from = from.ok_or_else(|| {
+                    StoreError::Corrupt("an upgrade task without its versions".into())
+                })?;
+                let path = vec![service, task.resource.id.to_string(), "upgrade".to_owned()];
+                let query = vec![("version".to_owned(), from)];
+                (Method::POST, path, query, self.sent(&record).await?)
+            }
+            // `retrieve`: the endpoint loads the resource itself and answers it.
+            (Operation::Refresh, _) => (
+                Method::GET,
+                vec![service, task.resource.id.to_string()],
+                Vec::new(),
+                None,
             ),
             (Operation::Unprovision, _) => (
                 Method::DELETE,
                 vec![service, task.resource.id.to_string()],
-                &[][..],
+                Vec::new(),
                 None,
             ),
         };
@@ -330,7 +373,7 @@ impl Engine {
             method,
             base: &record.work.endpoint,
             path,
-            query,
+            query: &query,
             phase,
             instance: task.application,
             transaction: record.work.transaction_id,
@@ -392,8 +435,13 @@ impl Engine {
             (Some(url), true) => Some(owed(&next.task, url)),
             _ => None,
         };
+        let effects = Effects {
+            events: events::events_of(&next),
+            subscriptions: self.declared_subscriptions(&next).await?,
+            upgrade: self.package_switch(&next).await?,
+        };
         self.store
-            .save(&next, &applied.resource, callback.as_ref())
+            .save(&next, &applied.resource, callback.as_ref(), &effects)
             .await?;
         let Record {
             task,

@@ -142,7 +142,11 @@ impl Engine {
         let now = Timestamp::now();
         let sends_resource = matches!(
             operation,
-            Operation::Install | Operation::Provision | Operation::Configure
+            Operation::Install
+                | Operation::Provision
+                | Operation::Configure
+                | Operation::Refresh
+                | Operation::Upgrade
         );
         let body = sends_resource.then(|| JsonText::new(&resource.body));
         Record {
@@ -182,6 +186,7 @@ impl Engine {
                 result: None,
                 call: None,
                 infos: Vec::new(),
+                upgrade: None,
             },
         }
     }
@@ -363,12 +368,25 @@ impl Engine {
     /// Starts an operation on a stored resource: `edit` makes the new resource from the stored
     /// one. Read, edit and start are tried again when the resource changes in between (an
     /// endpoint's `PUT /aps/2`), so no change is lost.
-    async fn change_stored(
+    pub(super) async fn change_stored(
         &self,
         id: Uuid,
         operation: Operation,
         callback_url: Option<String>,
         edit: impl Fn(&mut Value),
+    ) -> Result<Task, OperationError> {
+        self.change_stored_with(id, operation, callback_url, edit, |_| {})
+            .await
+    }
+
+    /// [`Engine::change_stored`], with `prepare` completing the new task's record.
+    pub(super) async fn change_stored_with(
+        &self,
+        id: Uuid,
+        operation: Operation,
+        callback_url: Option<String>,
+        edit: impl Fn(&mut Value),
+        prepare: impl Fn(&mut Record),
     ) -> Result<Task, OperationError> {
         let (app, package) = self
             .instance(self.stored_resource(id).await?.application_id)
@@ -379,7 +397,8 @@ impl Engine {
             edit(&mut row.body);
             stamp(&mut row.body, &transitional(operation));
             let callback_url = callback_url.clone();
-            let record = self.new_record(operation, &app, &package, &row, callback_url);
+            let mut record = self.new_record(operation, &app, &package, &row, callback_url);
+            prepare(&mut record);
             match self.begin(record, None, Some(&row), Some(&read), &[]).await {
                 Err(StoreError::Changed(_)) => continue,
                 started => return Ok(started?),

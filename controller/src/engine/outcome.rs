@@ -32,6 +32,9 @@ pub(crate) fn transitional(operation: Operation) -> Status {
         Operation::Unprovision => Status::Unprovisioning,
         // A call leaves its resource as it is; nothing stamps this.
         Operation::Call => Status::Ready,
+        // A usage sync leaves the resource usable.
+        Operation::Refresh => Status::Ready,
+        Operation::Upgrade => Status::Configuring,
     }
 }
 

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::stats::Counters;
 use super::tasks::HOLDING;
+use super::tasks::{Effects, PackageSwitch};
 use super::{StoreError, uuid};
 
 /// The most changes one transaction carries.
@@ -102,6 +103,8 @@ pub(super) enum Change {
         task: TaskText,
         resource: Option<ResourceWrite>,
         callback: Option<OutboxText>,
+        /// Events, subscriptions and an upgrade's package switch (issue #12).
+        effects: Effects,
     },
 }
 
@@ -265,6 +268,7 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
             task,
             resource,
             callback,
+            effects,
         } => {
             sqlx::query("UPDATE tasks SET state = ?, record = ? WHERE id = ?")
                 .bind(task.state)
@@ -272,6 +276,13 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 .bind(&task.id)
                 .execute(&mut *db)
                 .await?;
+            for subscription in &effects.subscriptions {
+                super::subscriptions::insert(db, subscription).await?;
+            }
+            // Before a removal: a subscriber that goes is still told of its own removal.
+            for event in &effects.events {
+                super::subscriptions::notify(db, event).await?;
+            }
             match resource {
                 None => {}
                 Some(ResourceWrite::Put(row)) => put_resource(db, row).await?,
@@ -280,7 +291,8 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                         .bind(id)
                         .execute(&mut *db)
                         .await?;
-                    // A resource that is gone is linked to nothing, in either direction.
+                    // A resource that is gone is linked to nothing, in either direction,
+                    // and subscribed to nothing.
                     super::links::remove_all(db, id).await?;
                     // An instance whose root is gone is uninstalled: forgotten, unless a
                     // resource of it was provisioned meanwhile.
@@ -291,6 +303,7 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                     .bind(id)
                     .execute(&mut *db)
                     .await?;
+                    super::subscriptions::remove_all(db, id).await?;
                 }
             }
             if let Some(callback) = callback {
@@ -308,7 +321,42 @@ async fn apply(db: &mut SqliteConnection, change: &Change) -> Result<(), StoreEr
                 .execute(&mut *db)
                 .await?;
             }
+            if let Some(switch) = &effects.upgrade {
+                switch_package(db, switch).await?;
+            }
         }
+    }
+    Ok(())
+}
+
+/// Moves an instance to its new package and fills the new properties' defaults into its
+/// stored resources that lack them.
+async fn switch_package(
+    db: &mut SqliteConnection,
+    switch: &PackageSwitch,
+) -> Result<(), StoreError> {
+    let application = switch.application.to_string();
+    sqlx::query("UPDATE applications SET package_id = ? WHERE id = ?")
+        .bind(switch.package.to_string())
+        .bind(&application)
+        .execute(&mut *db)
+        .await?;
+    for (type_id, property, default) in &switch.defaults {
+        // A JSON path member in double quotes takes any property name.
+        let path = format!(
+            "$.\"{}\"",
+            property.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        sqlx::query(
+            "UPDATE resources SET body = json_set(body, ?1, json(?2))
+             WHERE application_id = ?3 AND type_id = ?4 AND json_type(body, ?1) IS NULL",
+        )
+        .bind(&path)
+        .bind(default.to_string())
+        .bind(&application)
+        .bind(type_id)
+        .execute(&mut *db)
+        .await?;
     }
     Ok(())
 }

@@ -2,10 +2,12 @@
 //! `relation`). A link whose relation has a counterpart on the other type is two rows, always
 //! written and removed in one transaction.
 
+use aps_protocol::event::EventKind;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::commit::LinkText;
+use super::subscriptions::Event;
 use super::{Store, StoreError, uuid};
 use crate::timestamp::Timestamp;
 
@@ -65,6 +67,28 @@ pub(super) async fn remove_all(db: &mut SqliteConnection, id: &str) -> Result<()
     Ok(())
 }
 
+/// Tells the subscriptions to the link's resource that its link of `relation` changed.
+async fn notify_link(
+    db: &mut SqliteConnection,
+    kind: EventKind,
+    row: &LinkRow,
+) -> Result<usize, StoreError> {
+    let type_id: Option<(String,)> = sqlx::query_as("SELECT type_id FROM resources WHERE id = ?")
+        .bind(row.resource.to_string())
+        .fetch_optional(&mut *db)
+        .await?;
+    let Some((type_id,)) = type_id else {
+        return Ok(0);
+    };
+    let event = Event {
+        kind,
+        type_id,
+        source: row.resource,
+        relation: Some(row.relation.clone()),
+    };
+    super::subscriptions::notify(db, &event).await
+}
+
 impl Store {
     /// Every link of a resource, as (relation, target), oldest first.
     pub(crate) async fn links_of(&self, resource: Uuid) -> Result<Vec<(String, Uuid)>, StoreError> {
@@ -118,10 +142,13 @@ impl Store {
                 });
             }
         }
+        let mut written = 0;
         for row in rows {
             insert(&mut tx, &row.text()).await?;
+            written += notify_link(&mut tx, EventKind::Linked, row).await?;
         }
         tx.commit().await?;
+        self.written(written);
         Ok(Linked::Done)
     }
 
@@ -130,6 +157,7 @@ impl Store {
         let _held = self.hold();
         let mut tx = self.writer.begin().await?;
         let mut found = Vec::with_capacity(rows.len());
+        let mut written = 0;
         for row in rows {
             let done = sqlx::query(
                 "DELETE FROM links WHERE resource_id = ? AND relation = ? AND target_id = ?",
@@ -140,8 +168,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             found.push(done.rows_affected() > 0);
+            if done.rows_affected() > 0 {
+                written += notify_link(&mut tx, EventKind::Unlinked, row).await?;
+            }
         }
         tx.commit().await?;
+        self.written(written);
         Ok(found.first().copied().unwrap_or(false))
     }
 }

@@ -17,6 +17,7 @@ mod links;
 mod packages;
 mod paused;
 mod stats;
+mod subscriptions;
 mod tasks;
 mod tokens;
 
@@ -37,7 +38,8 @@ pub(crate) use paused::PausedClock;
 
 pub(crate) use links::{LinkRow, Linked};
 pub use stats::StoreStats;
-pub(crate) use tasks::{Outbox, ResourceChange, TaskFilter};
+pub(crate) use subscriptions::{Event, Owed, SubscriptionRow};
+pub(crate) use tasks::{Effects, Outbox, PackageSwitch, ResourceChange, TaskFilter};
 pub(crate) use tokens::TokenRow;
 
 /// Why the store could not do something.
@@ -98,6 +100,8 @@ pub(crate) struct Store {
     /// The packages read so far: a package never changes once imported, and the engine reads
     /// its schemas at every step (to send a resource with its links).
     models: packages::Models,
+    /// Told whenever notifications were written, to wake their delivery.
+    notifications: Arc<tokio::sync::Notify>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -138,6 +142,7 @@ impl Store {
             counters,
             paused: PausedClock::default(),
             models: packages::Models::default(),
+            notifications: Arc::default(),
         })
     }
 
@@ -151,6 +156,18 @@ impl Store {
     /// Held by every call for as long as it waits for the database.
     fn hold(&self) -> Hold {
         self.paused.hold()
+    }
+
+    /// Told whenever notifications were written (and committed).
+    pub(crate) fn notifications_written(&self) -> Arc<tokio::sync::Notify> {
+        self.notifications.clone()
+    }
+
+    /// Wakes the delivery of notifications, when `written` were.
+    fn written(&self, written: usize) {
+        if written > 0 {
+            self.notifications.notify_one();
+        }
     }
 
     /// What the store has done since it was opened.
@@ -316,11 +333,12 @@ impl Store {
         let _held = self.hold();
         let id = resource.to_string();
         let mut tx = self.writer.begin().await?;
-        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM resources WHERE id = ?")
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((text,)) = row else {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT body, type_id FROM resources WHERE id = ?")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((text, type_id)) = row else {
             return Ok(None);
         };
         let running: Option<(String,)> = sqlx::query_as(&format!(
@@ -348,7 +366,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let changed = Event {
+            kind: aps_protocol::event::EventKind::Changed,
+            type_id,
+            source: resource,
+            relation: None,
+        };
+        let written = subscriptions::notify(&mut tx, &changed).await?;
         tx.commit().await?;
+        self.written(written);
         Ok(Some(body))
     }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::commit::{ApplicationText, Change, OutboxText, ResourceText, ResourceWrite, TaskText};
 use super::links::LinkRow;
+use super::subscriptions::{Event, SubscriptionRow};
 use super::{ApplicationRow, ResourceRow, Store, StoreError, corrupt, uuid};
 use crate::task::{Record, State, Task};
 use crate::timestamp::Timestamp;
@@ -21,6 +22,28 @@ pub(crate) enum ResourceChange {
     Put(ResourceRow),
     /// Removes the resource.
     Delete(Uuid),
+}
+
+/// What else a task's change brings (issue #12), written in its transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Effects {
+    /// What happened, for the subscriptions to be told.
+    pub events: Vec<Event>,
+    /// Subscriptions made (those a provisioned resource's type declares).
+    pub subscriptions: Vec<SubscriptionRow>,
+    /// An instance moving to a newer package.
+    pub upgrade: Option<PackageSwitch>,
+}
+
+/// An instance moving to a newer package when its upgrade succeeds: the new package, and the
+/// defaults of the properties its schemas declare, filled into the stored resources that lack
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PackageSwitch {
+    pub application: Uuid,
+    pub package: Uuid,
+    /// (type id, property, default).
+    pub defaults: Vec<(String, String, Value)>,
 }
 
 /// A callback owed: the final task JSON for a URL.
@@ -90,12 +113,14 @@ impl Store {
         self.committer.commit(change).await
     }
 
-    /// Stores a task's change with the resource change and the callback it brings.
+    /// Stores a task's change with the resource change, the callback and the `effects` it
+    /// brings, in one transaction.
     pub(crate) async fn save(
         &self,
         record: &Record,
         resource: &ResourceChange,
         callback: Option<&Outbox>,
+        effects: &Effects,
     ) -> Result<(), StoreError> {
         let _held = self.hold();
         let resource = match resource {
@@ -116,8 +141,11 @@ impl Store {
             task: task_text(record)?,
             resource,
             callback,
+            effects: effects.clone(),
         };
-        self.committer.commit(change).await
+        self.committer.commit(change).await?;
+        self.written(effects.events.len());
+        Ok(())
     }
 
     /// The unfinished task that holds a resource, if it has one (calls do not hold it).

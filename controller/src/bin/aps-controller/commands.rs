@@ -65,6 +65,11 @@ enum Command {
         #[arg(long, allow_negative_numbers = true)]
         timeout: Option<i64>,
     },
+    /// Acts on an application instance.
+    Application {
+        #[command(subcommand)]
+        action: crate::applications::ApplicationAction,
+    },
     #[command(flatten)]
     Resource(crate::resources::ResourceCommand),
     /// Writes the OpenAPI 3.1 description of `/api/v1` (as `GET /api/v1/openapi.json` serves it).
@@ -72,25 +77,6 @@ enum Command {
         /// The file to write; standard output when not given.
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
-    },
-    /// Acts on an application instance.
-    Application {
-        #[command(subcommand)]
-        action: ApplicationAction,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ApplicationAction {
-    /// Uninstalls an instance: unprovisions its root resource on the endpoint, then forgets it.
-    Uninstall {
-        #[command(flatten)]
-        target: Target,
-        /// The application instance.
-        id: Uuid,
-        /// 0 answers at once; -1 waits the server's default; N waits up to N seconds.
-        #[arg(long, allow_negative_numbers = true)]
-        timeout: Option<i64>,
     },
 }
 
@@ -168,6 +154,10 @@ struct Serve {
     /// How long a task may run before it fails: seconds, or a duration such as `12h` or `7d`.
     #[arg(long, env = "APS_CONTROLLER_TASK_DEADLINE", default_value = "7d", value_parser = duration)]
     task_deadline: Duration,
+    /// How often resources with usage counters (Counter, Limit, Usage properties) are
+    /// synchronized from their endpoint: seconds, or a duration such as `1h`.
+    #[arg(long, env = "APS_CONTROLLER_USAGE_INTERVAL", default_value = "1h", value_parser = duration)]
+    usage_interval: Duration,
     /// Where the certificates are kept (`tls/`); default: the database's directory.
     #[arg(long, env = "APS_CONTROLLER_DATA_DIR")]
     data_dir: Option<std::path::PathBuf>,
@@ -265,6 +255,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Application { action } => crate::applications::run(action).await,
         Command::Tasks {
             target,
             state,
@@ -318,31 +309,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await?;
             print_answer(&answer)
         }
-        Command::Application {
-            action:
-                ApplicationAction::Uninstall {
-                    target,
-                    id,
-                    timeout,
-                },
-        } => {
-            let body = timeout.map(|timeout| json!({ "timeout": timeout }));
-            let path = format!("/api/v1/applications/{id}");
-            let answer = target
-                .client()?
-                .send(Method::DELETE, &path, body.as_ref())
-                .await?;
-            if answer.status == 204 {
-                println!("Application instance {id} uninstalled");
-                return Ok(ExitCode::SUCCESS);
-            }
-            print_answer(&answer)
-        }
     }
 }
 
 /// Prints an answer's JSON; succeeds on a 2xx.
-fn print_answer(answer: &aps_controller::Answer) -> anyhow::Result<ExitCode> {
+pub(crate) fn print_answer(answer: &aps_controller::Answer) -> anyhow::Result<ExitCode> {
     println!("{}", serde_json::to_string_pretty(&answer.body)?);
     Ok(if (200..300).contains(&answer.status) {
         ExitCode::SUCCESS
@@ -394,6 +365,7 @@ async fn serve(args: Serve) -> anyhow::Result<ExitCode> {
         .time_scale(args.time_scale)
         .sync_timeout(args.sync_timeout)
         .task_deadline(args.task_deadline)
+        .usage_interval(args.usage_interval)
         .tls(!plain_http)
         .tls_names(args.tls_names.clone())
         .max_requests(args.max_requests)

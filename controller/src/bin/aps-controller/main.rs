@@ -1,5 +1,6 @@
 //! `aps-controller`: serve the controller, or talk to a running one.
 
+mod applications;
 mod commands;
 mod resources;
 mod tokens;

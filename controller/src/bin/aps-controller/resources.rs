@@ -1,5 +1,5 @@
-//! The client commands about one resource: `call` (a custom operation), `link`, `unlink` and
-//! `links`.
+//! The client commands about one resource: `call` (a custom operation), `link`, `unlink`,
+//! `links` and `refresh` (a usage sync).
 
 use std::process::ExitCode;
 
@@ -53,6 +53,18 @@ pub(crate) enum ResourceCommand {
         /// The linked resource.
         other: Uuid,
     },
+    /// Synchronizes a resource's usage counters from its endpoint; prints the resource (or
+    /// the task, when it goes on).
+    Refresh {
+        #[command(flatten)]
+        target: Target,
+        /// The resource.
+        resource: Uuid,
+        /// How long to wait for the sync, in seconds: 0 answers with the task at once;
+        /// default: the controller's sync timeout.
+        #[arg(long)]
+        wait: Option<u64>,
+    },
     /// Lists the resources linked by a relation: id, type and status, one a line.
     Links {
         #[command(flatten)]
@@ -94,6 +106,24 @@ pub(crate) async fn run(command: ResourceCommand) -> anyhow::Result<ExitCode> {
             if !answer.body.is_null() {
                 println!("{}", serde_json::to_string_pretty(&answer.body)?);
             }
+            Ok(if (200..300).contains(&answer.status) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ResourceCommand::Refresh {
+            target,
+            resource,
+            wait,
+        } => {
+            let body = serde_json::json!({"timeout": wait.map_or(-1, |w| i64::try_from(w).unwrap_or(i64::MAX))});
+            let path = format!("/api/v1/resources/{resource}/refresh");
+            let answer = target
+                .client()?
+                .send(reqwest::Method::POST, &path, Some(&body))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&answer.body)?);
             Ok(if (200..300).contains(&answer.status) {
                 ExitCode::SUCCESS
             } else {

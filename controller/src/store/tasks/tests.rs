@@ -80,7 +80,12 @@ async fn state_survives_reopening_the_file_and_one_task_per_resource() {
     ended.finish(State::Success, None, None);
     let owed = crate::callback::owed(&ended.task, "http://cb/?t=1");
     store
-        .save(&ended, &ResourceChange::Delete(resource.id), Some(&owed))
+        .save(
+            &ended,
+            &ResourceChange::Delete(resource.id),
+            Some(&owed),
+            &Default::default(),
+        )
         .await
         .unwrap();
     drop(store);
@@ -129,7 +134,9 @@ async fn changes_sent_together_are_all_stored_and_a_busy_start_fails_alone() {
                 store.begin(&task, None, Some(&row), None, &[]).await?;
                 task.task.state = State::Running;
                 task.touch();
-                store.save(&task, &ResourceChange::Keep, None).await
+                store
+                    .save(&task, &ResourceChange::Keep, None, &Default::default())
+                    .await
             })
         })
         .collect();
@@ -168,7 +175,7 @@ async fn a_start_from_a_changed_resource_and_a_change_of_a_missing_one_are_refus
     let mut ended = first.clone();
     ended.finish(State::Success, None, None);
     store
-        .save(&ended, &ResourceChange::Keep, None)
+        .save(&ended, &ResourceChange::Keep, None, &Default::default())
         .await
         .unwrap();
     assert_eq!(store.unfinished_task_of(row.id).await.unwrap(), None);
