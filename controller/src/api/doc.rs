@@ -30,10 +30,81 @@ use uuid::Uuid;
         (name = "applications", description = "Application instances"),
         (name = "resources", description = "Resources, their custom operations and links"),
         (name = "tasks", description = "The tasks that carry out operations"),
+        (name = "subscriptions", description = "Event subscriptions and their deliveries"),
         (name = "api", description = "This description"),
     )
 )]
 pub(super) struct Head;
+
+/// Adds what the authentication layer answers before any handler runs: the bearer token (or a
+/// client certificate, which OpenAPI cannot name) as the security scheme, and 401, 403 and 429
+/// to every operation. A controller over plain HTTP on loopback asks for no credentials, so
+/// the requirement is optional there; the document describes the TLS controller.
+pub(super) fn with_authentication(document: &mut Document) {
+    use utoipa::openapi::security::{
+        HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::{ComponentsBuilder, ResponseBuilder, content::ContentBuilder};
+
+    let components = document
+        .components
+        .get_or_insert_with(|| ComponentsBuilder::new().build());
+    components.add_security_scheme(
+        "token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API token (`aps-controller token create`)"))
+                .build(),
+        ),
+    );
+    document.security = Some(vec![
+        SecurityRequirement::new("token", Vec::<String>::new()),
+        SecurityRequirement::default(),
+    ]);
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                        "ErrorBody",
+                    ))))
+                    .build(),
+            )
+            .build()
+    };
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut operation.responses.responses;
+            for (status, description) in [
+                ("401", "No credentials, or credentials that do not hold"),
+                (
+                    "403",
+                    "The credentials do not carry the scope this operation needs",
+                ),
+                (
+                    "429",
+                    "Too many failed authentications from this address; `Retry-After` says when to try again",
+                ),
+            ] {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::T(error(description)));
+            }
+        }
+    }
+}
 
 /// A resource as the controller shows it: the properties its type's schema declares (free-form
 /// here: every package declares its own), its `aps` header (`id`, `type`, `status`, …) and, for

@@ -97,6 +97,7 @@ pub(crate) fn document() -> utoipa::openapi::OpenApi {
         .into_iter()
         .map(|(path, item)| (path.replace("{*", "{"), item))
         .collect();
+    doc::with_authentication(&mut document);
     document
 }
 

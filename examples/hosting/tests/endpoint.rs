@@ -13,6 +13,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const INSTANCE: &str = "5bb7e1a0-7f8c-4e0a-9d3f-2a9c0b1d4e55";
+/// The websites of plan basic and pro, and the domain, as the controller knows them.
+const BASIC: &str = "00000000-0000-4000-8000-00000000ba51";
+const PRO: &str = "00000000-0000-4000-8000-000000000970";
+const D1: &str = "00000000-0000-4000-8000-0000000000d1";
 
 fn link(kind: &str, id: &str) -> Value {
     json!({"aps": {"link": kind, "id": id, "href": format!("/aps/2/resources/{id}")}})
@@ -23,8 +27,8 @@ fn website(id: &str, plan: Option<&str>) -> Value {
     let mut site = json!({
         "aps": {"id": id, "type": "http://example.com/hosting/websites/1.0", "status": "aps:ready"},
         "name": "shop",
-        "globals": link("strong", "g1"),
-        "domains": [link("collection", "d1")]
+        "globals": link("strong", "00000000-0000-4000-8000-0000000000a1"),
+        "domains": [link("collection", "00000000-0000-4000-8000-0000000000d1")]
     });
     if let Some(plan) = plan {
         site["plan"] = json!(plan);
@@ -43,7 +47,7 @@ async fn serve(router: axum::Router) -> String {
 /// The domain `d1` as the controller stores it, having handled notification 3.
 fn domain() -> Value {
     json!({
-        "aps": {"id": "d1", "type": "http://example.com/hosting/domains/1.0", "status": "aps:ready"},
+        "aps": {"id": "00000000-0000-4000-8000-0000000000d1", "type": "http://example.com/hosting/domains/1.0", "status": "aps:ready"},
         "fqdn": "shop.test", "lastSerial": 3
     })
 }
@@ -68,9 +72,9 @@ impl Rig {
                     "/aps/2/resources/{id}",
                     get(|Path(id): Path<String>| async move {
                         match id.as_str() {
-                            "basic" => (StatusCode::OK, Json(website("basic", None))),
-                            "pro" => (StatusCode::OK, Json(website("pro", Some("pro")))),
-                            "d1" => (StatusCode::OK, Json(domain())),
+                            BASIC => (StatusCode::OK, Json(website(BASIC, None))),
+                            PRO => (StatusCode::OK, Json(website(PRO, Some("pro")))),
+                            D1 => (StatusCode::OK, Json(domain())),
                             _ => (
                                 StatusCode::NOT_FOUND,
                                 Json(json!({"code": 404, "error": "NotFound", "message": id})),
@@ -117,13 +121,23 @@ impl Rig {
 async fn restart_goes_on_in_the_background_and_is_done_on_the_recheck() {
     let rig = Rig::start().await;
     let r = rig
-        .send(Method::POST, "/websites/basic/restart", "sync", None)
+        .send(
+            Method::POST,
+            "/websites/00000000-0000-4000-8000-00000000ba51/restart",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(r.headers()["aps-info"], "Restarting");
     assert_eq!(r.headers()["aps-retry-timeout"], "5");
     let r = rig
-        .send(Method::POST, "/websites/basic/restart", "async", None)
+        .send(
+            Method::POST,
+            "/websites/00000000-0000-4000-8000-00000000ba51/restart",
+            "async",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
@@ -132,7 +146,12 @@ async fn restart_goes_on_in_the_background_and_is_done_on_the_recheck() {
 async fn stats_counts_the_requests_of_the_days_asked_for_by_plan() {
     let rig = Rig::start().await;
     let r = rig
-        .send(Method::GET, "/websites/basic/stats?days=3", "sync", None)
+        .send(
+            Method::GET,
+            "/websites/00000000-0000-4000-8000-00000000ba51/stats?days=3",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
@@ -140,7 +159,12 @@ async fn stats_counts_the_requests_of_the_days_asked_for_by_plan() {
         json!({"days": 3, "requests": 3000})
     );
     let r = rig
-        .send(Method::GET, "/websites/pro/stats?days=3", "sync", None)
+        .send(
+            Method::GET,
+            "/websites/00000000-0000-4000-8000-000000000970/stats?days=3",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(
         r.json::<Value>().await.unwrap(),
@@ -151,7 +175,10 @@ async fn stats_counts_the_requests_of_the_days_asked_for_by_plan() {
 #[tokio::test]
 async fn stats_without_days_is_400_naming_it() {
     let rig = Rig::start().await;
-    for path in ["/websites/basic/stats", "/websites/basic/stats?days=many"] {
+    for path in [
+        "/websites/00000000-0000-4000-8000-00000000ba51/stats",
+        "/websites/00000000-0000-4000-8000-00000000ba51/stats?days=many",
+    ] {
         let r = rig.send(Method::GET, path, "sync", None).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
         let body: Value = r.json().await.unwrap();
@@ -162,7 +189,12 @@ async fn stats_without_days_is_400_naming_it() {
         );
     }
     let r = rig
-        .send(Method::POST, "/websites/basic/stats?days=1", "sync", None)
+        .send(
+            Method::POST,
+            "/websites/00000000-0000-4000-8000-00000000ba51/stats?days=1",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET");
@@ -171,12 +203,12 @@ async fn stats_without_days_is_400_naming_it() {
 #[tokio::test]
 async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
     let rig = Rig::start().await;
-    let domain = |fqdn: &str| json!({"aps": {"id": "d2", "type": "http://example.com/hosting/domains/1.0"}, "fqdn": fqdn});
+    let domain = |fqdn: &str| json!({"aps": {"id": "00000000-0000-4000-8000-0000000000d2", "type": "http://example.com/hosting/domains/1.0"}, "fqdn": fqdn});
     for fqdn in ["shop.test", "shop.example"] {
         let r = rig
             .send(
                 Method::POST,
-                "/websites/basic/domains",
+                "/websites/00000000-0000-4000-8000-00000000ba51/domains",
                 "sync",
                 Some(domain(fqdn)),
             )
@@ -186,7 +218,7 @@ async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
     let r = rig
         .send(
             Method::POST,
-            "/websites/basic/domains",
+            "/websites/00000000-0000-4000-8000-00000000ba51/domains",
             "sync",
             Some(domain("shop.com")),
         )
@@ -199,7 +231,7 @@ async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
     );
     // Unlinking has no handler: accepted.
     let r = rig
-        .send(Method::DELETE, "/websites/basic/domains/d1", "sync", None)
+        .send(Method::DELETE, "/websites/00000000-0000-4000-8000-00000000ba51/domains/00000000-0000-4000-8000-0000000000d1", "sync", None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
@@ -207,9 +239,16 @@ async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
 #[tokio::test]
 async fn a_website_reads_its_links_and_plan_default_and_writes_them_back() {
     let rig = Rig::start().await;
-    let r = rig.send(Method::GET, "/websites/basic", "sync", None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/websites/00000000-0000-4000-8000-00000000ba51",
+            "sync",
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let mut expected = website("basic", None);
+    let mut expected = website(BASIC, None);
     expected["plan"] = json!("basic");
     expected["diskUsage"] = json!({"usage": 10, "limit": 1024, "unit": "MB"});
     if cfg!(feature = "v2") {
@@ -221,7 +260,14 @@ async fn a_website_reads_its_links_and_plan_default_and_writes_them_back() {
 #[tokio::test]
 async fn retrieving_a_website_grows_its_disk_usage_by_plan_up_to_the_limit() {
     let rig = Rig::start().await;
-    let r = rig.send(Method::GET, "/websites/pro", "sync", None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/websites/00000000-0000-4000-8000-000000000970",
+            "sync",
+            None,
+        )
+        .await;
     let body: Value = r.json().await.unwrap();
     assert_eq!(
         body["diskUsage"],
@@ -229,7 +275,7 @@ async fn retrieving_a_website_grows_its_disk_usage_by_plan_up_to_the_limit() {
     );
     // Retrieve gets the resource as the controller stored it, so the usage grows from there.
     for (stored, grown) in [(500, 510), (1020, 1024), (1024, 1024)] {
-        let mut site = website("basic", None);
+        let mut site = website(BASIC, None);
         site["diskUsage"] = json!({"usage": stored});
         assert_eq!(retrieve_stored(&rig, site).await, grown, "from {stored}");
     }
@@ -247,7 +293,10 @@ async fn retrieve_stored(rig: &Rig, site: Value) -> i64 {
     );
     let controller = serve(controller).await;
     let r = reqwest::Client::new()
-        .get(format!("{}/websites/basic", rig.endpoint))
+        .get(format!(
+            "{}/websites/00000000-0000-4000-8000-00000000ba51",
+            rig.endpoint
+        ))
         .header("APS-Instance-ID", INSTANCE)
         .header("APS-Controller-URI", controller)
         .send()
@@ -262,7 +311,7 @@ async fn retrieve_stored(rig: &Rig, site: Value) -> i64 {
 fn notification(serial: u64) -> Value {
     json!({"event": "http://aps-standard.org/core/events/changed", "time": "2026-12-05T07:00:00Z",
            "serial": serial, "subscription": "6c1e2f4a-0000-4000-8000-000000000001",
-           "source": {"type": "http://example.com/hosting/websites/1.0", "id": "basic"}})
+           "source": {"type": "http://example.com/hosting/websites/1.0", "id": "00000000-0000-4000-8000-00000000ba51"}})
 }
 
 #[tokio::test]
@@ -272,7 +321,7 @@ async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat(
         let r = rig
             .send(
                 Method::POST,
-                "/domains/d1/website-changed",
+                "/domains/00000000-0000-4000-8000-0000000000d1/website-changed",
                 "sync",
                 Some(notification(serial)),
             )
@@ -283,7 +332,7 @@ async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat(
     let r = rig
         .send(
             Method::POST,
-            "/domains/d1/website-changed",
+            "/domains/00000000-0000-4000-8000-0000000000d1/website-changed",
             "sync",
             Some(notification(4)),
         )
@@ -291,10 +340,18 @@ async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat(
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         *rig.puts.lock().unwrap(),
-        [("d1".to_owned(), json!({"lastSerial": 4}))]
+        [(
+            "00000000-0000-4000-8000-0000000000d1".to_owned(),
+            json!({"lastSerial": 4})
+        )]
     );
     let r = rig
-        .send(Method::POST, "/domains/d1/website-changed", "sync", None)
+        .send(
+            Method::POST,
+            "/domains/00000000-0000-4000-8000-0000000000d1/website-changed",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
@@ -335,12 +392,12 @@ async fn the_schemas_declare_the_subscription_the_counter_and_the_version() {
 #[tokio::test]
 async fn upgrading_the_root_succeeds_with_the_root_as_sent() {
     let rig = Rig::start().await;
-    let globals = json!({"aps": {"id": "g1", "type": "http://example.com/hosting/globals/1.0"},
+    let globals = json!({"aps": {"id": "00000000-0000-4000-8000-0000000000a1", "type": "http://example.com/hosting/globals/1.0"},
                          "websites": []});
     let r = rig
         .send(
             Method::POST,
-            "/globals/g1/upgrade?version=0.1-0",
+            "/globals/00000000-0000-4000-8000-0000000000a1/upgrade?version=0.1-0",
             "sync",
             Some(globals.clone()),
         )

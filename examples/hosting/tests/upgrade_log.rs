@@ -14,10 +14,12 @@ async fn the_root_upgrade_logs_the_version_the_instance_came_from() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     // The test's runtime has one thread, so the server logs into this thread's capture.
     tokio::spawn(async move { axum::serve(listener, hosting::app().router()).await });
-    let globals = json!({"aps": {"id": "g1", "type": "http://example.com/hosting/globals/1.0"},
+    let globals = json!({"aps": {"id": "00000000-0000-4000-8000-0000000000a1", "type": "http://example.com/hosting/globals/1.0"},
                          "websites": []});
     let r = reqwest::Client::new()
-        .post(format!("{endpoint}/globals/g1/upgrade?version=0.1-7"))
+        .post(format!(
+            "{endpoint}/globals/00000000-0000-4000-8000-0000000000a1/upgrade?version=0.1-7"
+        ))
         .header("APS-Instance-ID", "5bb7e1a0-7f8c-4e0a-9d3f-2a9c0b1d4e55")
         .header("APS-Controller-URI", "http://127.0.0.1:1")
         .json(&globals)
