@@ -271,6 +271,23 @@ async fn long_polls_count_against_their_clients_share_of_connections() {
         let _ = stream.read_to_end(&mut answer).await;
         String::from_utf8_lossy(&answer).into_owned()
     };
+    // Both polls must be in before the third connection is tried: connections are admitted
+    // in their own tasks, so a probe could otherwise take a poll's place.
+    let mut waiting = 0;
+    for _ in 0..500 {
+        let metrics = reqwest::get(format!("{url}/metrics")).await.unwrap();
+        let text = metrics.text().await.unwrap();
+        waiting = text
+            .lines()
+            .find_map(|l| l.strip_prefix("aps_controller_long_polls_waiting "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0) as u32;
+        if waiting >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(waiting, 2, "both long polls wait");
     let mut refused = String::new();
     for _ in 0..100 {
         refused = once([127, 0, 0, 5]).await;

@@ -95,7 +95,16 @@ async fn uploads_past_the_cap_are_503_with_retry_after() {
             refused = Some(answer);
             break;
         }
-        // The held uploads may not have reached the handler yet.
+        // The held uploads may not have reached the handler yet, or one came while this one
+        // held a place and was refused: then it is opened again.
+        for held in &mut held {
+            let mut byte = [0u8; 1];
+            if !matches!(held.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            {
+                *held = start_upload(&url, 1000).await;
+                held.write_all(b"PK").await.unwrap();
+            }
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let refused = refused.expect("a third upload is refused");
