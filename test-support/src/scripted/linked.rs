@@ -29,7 +29,7 @@ pub const PART: &str = "http://example.com/scripted/part/1.0";
 pub const SPARE: &str = "http://example.com/scripted/spare/1.0";
 
 impl Scripted {
-    /// The package with relations and operations (see [the module](self)).
+    /// The package with relations and operations.
     pub fn linked_model() -> PackageModel {
         let services = [
             ("app", APP, APPLICATION_TYPE, app()),
