@@ -108,7 +108,7 @@ pub(crate) async fn route(
         let handler = found.handler.clone();
         match target(schema, &parts.method, &below)? {
             Target::WrongVerb(allow) => Ok(wrong_method(&parts.method, &allow)),
-            Target::Upgrade => crate::upgrade::serve(&shared, &id, &parts, body, &*handler).await,
+            Target::Upgrade => crate::upgrade::serve(&shared, id, &parts, body, &*handler).await,
             Target::Operation(name, decl) => {
                 let limit = shared.app.server.body_limit;
                 let ctx = admitted(&shared, &parts)?;
@@ -119,7 +119,7 @@ pub(crate) async fn route(
                 };
                 let call = Call::new(decl, &query, &body);
                 call.check()?;
-                let resource = ctx.controller().fetch(&id).await?;
+                let resource = ctx.controller().fetch(id).await?;
                 let answer = handler.operate(name, &resource, &call, &ctx).await?;
                 Ok(reply(answer))
             }
@@ -130,7 +130,7 @@ pub(crate) async fn route(
                     let body = body::read(&parts.headers, body, limit).await?;
                     crate::ids::body(&body)?;
                     let linked = linked(body)?;
-                    let resource = ctx.controller().fetch(&id).await?;
+                    let resource = ctx.controller().fetch(id).await?;
                     handler.link(relation, &resource, &linked, &ctx).await?;
                 }
                 Ok(StatusCode::NO_CONTENT.into_response())
@@ -139,7 +139,7 @@ pub(crate) async fn route(
                 let linked_id = crate::ids::path(linked_id)?;
                 let ctx = admitted(&shared, &parts)?;
                 if handler.handles(relation, true) {
-                    let resource = ctx.controller().fetch(&id).await?;
+                    let resource = ctx.controller().fetch(id).await?;
                     handler.unlink(relation, &resource, linked_id, &ctx).await?;
                 }
                 Ok(StatusCode::NO_CONTENT.into_response())
