@@ -13,6 +13,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const INSTANCE: &str = "5bb7e1a0-7f8c-4e0a-9d3f-2a9c0b1d4e55";
+// Resource ids: the endpoint takes only UUIDs in its routes.
+const BASIC: &str = "0b5e0000-0000-4000-8000-000000000001";
+const PRO: &str = "0b5e0000-0000-4000-8000-000000000002";
+const D1: &str = "0d1d0000-0000-4000-8000-000000000001";
+const D2: &str = "0d1d0000-0000-4000-8000-000000000002";
+const G1: &str = "091b0000-0000-4000-8000-000000000001";
 
 fn link(kind: &str, id: &str) -> Value {
     json!({"aps": {"link": kind, "id": id, "href": format!("/aps/2/resources/{id}")}})
@@ -23,8 +29,8 @@ fn website(id: &str, plan: Option<&str>) -> Value {
     let mut site = json!({
         "aps": {"id": id, "type": "http://example.com/hosting/websites/1.0", "status": "aps:ready"},
         "name": "shop",
-        "globals": link("strong", "g1"),
-        "domains": [link("collection", "d1")]
+        "globals": link("strong", G1),
+        "domains": [link("collection", D1)]
     });
     if let Some(plan) = plan {
         site["plan"] = json!(plan);
@@ -40,10 +46,10 @@ async fn serve(router: axum::Router) -> String {
     url
 }
 
-/// The domain `d1` as the controller stores it, having handled notification 3.
+/// The domain `D1` as the controller stores it, having handled notification 3.
 fn domain() -> Value {
     json!({
-        "aps": {"id": "d1", "type": "http://example.com/hosting/domains/1.0", "status": "aps:ready"},
+        "aps": {"id": D1, "type": "http://example.com/hosting/domains/1.0", "status": "aps:ready"},
         "fqdn": "shop.test", "lastSerial": 3
     })
 }
@@ -51,8 +57,8 @@ fn domain() -> Value {
 /// What the controller was asked to change: `(id, properties)` of each `PUT`.
 type Puts = Arc<Mutex<Vec<(String, Value)>>>;
 
-/// The hosting endpoint and a controller that knows websites `basic` and `pro` and domain
-/// `d1`, and records each `PUT`.
+/// The hosting endpoint and a controller that knows websites `BASIC` and `PRO` and domain
+/// `D1`, and records each `PUT`.
 struct Rig {
     endpoint: String,
     controller: String,
@@ -68,9 +74,9 @@ impl Rig {
                     "/aps/2/resources/{id}",
                     get(|Path(id): Path<String>| async move {
                         match id.as_str() {
-                            "basic" => (StatusCode::OK, Json(website("basic", None))),
-                            "pro" => (StatusCode::OK, Json(website("pro", Some("pro")))),
-                            "d1" => (StatusCode::OK, Json(domain())),
+                            BASIC => (StatusCode::OK, Json(website(BASIC, None))),
+                            PRO => (StatusCode::OK, Json(website(PRO, Some("pro")))),
+                            D1 => (StatusCode::OK, Json(domain())),
                             _ => (
                                 StatusCode::NOT_FOUND,
                                 Json(json!({"code": 404, "error": "NotFound", "message": id})),
@@ -117,13 +123,23 @@ impl Rig {
 async fn restart_goes_on_in_the_background_and_is_done_on_the_recheck() {
     let rig = Rig::start().await;
     let r = rig
-        .send(Method::POST, "/websites/basic/restart", "sync", None)
+        .send(
+            Method::POST,
+            "/websites/0b5e0000-0000-4000-8000-000000000001/restart",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(r.headers()["aps-info"], "Restarting");
     assert_eq!(r.headers()["aps-retry-timeout"], "5");
     let r = rig
-        .send(Method::POST, "/websites/basic/restart", "async", None)
+        .send(
+            Method::POST,
+            "/websites/0b5e0000-0000-4000-8000-000000000001/restart",
+            "async",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
@@ -132,7 +148,12 @@ async fn restart_goes_on_in_the_background_and_is_done_on_the_recheck() {
 async fn stats_counts_the_requests_of_the_days_asked_for_by_plan() {
     let rig = Rig::start().await;
     let r = rig
-        .send(Method::GET, "/websites/basic/stats?days=3", "sync", None)
+        .send(
+            Method::GET,
+            "/websites/0b5e0000-0000-4000-8000-000000000001/stats?days=3",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
@@ -140,7 +161,12 @@ async fn stats_counts_the_requests_of_the_days_asked_for_by_plan() {
         json!({"days": 3, "requests": 3000})
     );
     let r = rig
-        .send(Method::GET, "/websites/pro/stats?days=3", "sync", None)
+        .send(
+            Method::GET,
+            "/websites/0b5e0000-0000-4000-8000-000000000002/stats?days=3",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(
         r.json::<Value>().await.unwrap(),
@@ -151,7 +177,10 @@ async fn stats_counts_the_requests_of_the_days_asked_for_by_plan() {
 #[tokio::test]
 async fn stats_without_days_is_400_naming_it() {
     let rig = Rig::start().await;
-    for path in ["/websites/basic/stats", "/websites/basic/stats?days=many"] {
+    for path in [
+        "/websites/0b5e0000-0000-4000-8000-000000000001/stats",
+        "/websites/0b5e0000-0000-4000-8000-000000000001/stats?days=many",
+    ] {
         let r = rig.send(Method::GET, path, "sync", None).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
         let body: Value = r.json().await.unwrap();
@@ -162,7 +191,12 @@ async fn stats_without_days_is_400_naming_it() {
         );
     }
     let r = rig
-        .send(Method::POST, "/websites/basic/stats?days=1", "sync", None)
+        .send(
+            Method::POST,
+            "/websites/0b5e0000-0000-4000-8000-000000000001/stats?days=1",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET");
@@ -171,12 +205,12 @@ async fn stats_without_days_is_400_naming_it() {
 #[tokio::test]
 async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
     let rig = Rig::start().await;
-    let domain = |fqdn: &str| json!({"aps": {"id": "d2", "type": "http://example.com/hosting/domains/1.0"}, "fqdn": fqdn});
+    let domain = |fqdn: &str| json!({"aps": {"id": D2, "type": "http://example.com/hosting/domains/1.0"}, "fqdn": fqdn});
     for fqdn in ["shop.test", "shop.example"] {
         let r = rig
             .send(
                 Method::POST,
-                "/websites/basic/domains",
+                "/websites/0b5e0000-0000-4000-8000-000000000001/domains",
                 "sync",
                 Some(domain(fqdn)),
             )
@@ -186,7 +220,7 @@ async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
     let r = rig
         .send(
             Method::POST,
-            "/websites/basic/domains",
+            "/websites/0b5e0000-0000-4000-8000-000000000001/domains",
             "sync",
             Some(domain("shop.com")),
         )
@@ -199,7 +233,7 @@ async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
     );
     // Unlinking has no handler: accepted.
     let r = rig
-        .send(Method::DELETE, "/websites/basic/domains/d1", "sync", None)
+        .send(Method::DELETE, "/websites/0b5e0000-0000-4000-8000-000000000001/domains/0d1d0000-0000-4000-8000-000000000001", "sync", None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
@@ -207,9 +241,16 @@ async fn linking_a_domain_is_refused_unless_it_is_a_test_or_example_name() {
 #[tokio::test]
 async fn a_website_reads_its_links_and_plan_default_and_writes_them_back() {
     let rig = Rig::start().await;
-    let r = rig.send(Method::GET, "/websites/basic", "sync", None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/websites/0b5e0000-0000-4000-8000-000000000001",
+            "sync",
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let mut expected = website("basic", None);
+    let mut expected = website(BASIC, None);
     expected["plan"] = json!("basic");
     expected["diskUsage"] = json!({"usage": 10, "limit": 1024, "unit": "MB"});
     if cfg!(feature = "v2") {
@@ -221,7 +262,14 @@ async fn a_website_reads_its_links_and_plan_default_and_writes_them_back() {
 #[tokio::test]
 async fn retrieving_a_website_grows_its_disk_usage_by_plan_up_to_the_limit() {
     let rig = Rig::start().await;
-    let r = rig.send(Method::GET, "/websites/pro", "sync", None).await;
+    let r = rig
+        .send(
+            Method::GET,
+            "/websites/0b5e0000-0000-4000-8000-000000000002",
+            "sync",
+            None,
+        )
+        .await;
     let body: Value = r.json().await.unwrap();
     assert_eq!(
         body["diskUsage"],
@@ -229,7 +277,7 @@ async fn retrieving_a_website_grows_its_disk_usage_by_plan_up_to_the_limit() {
     );
     // Retrieve gets the resource as the controller stored it, so the usage grows from there.
     for (stored, grown) in [(500, 510), (1020, 1024), (1024, 1024)] {
-        let mut site = website("basic", None);
+        let mut site = website(BASIC, None);
         site["diskUsage"] = json!({"usage": stored});
         assert_eq!(retrieve_stored(&rig, site).await, grown, "from {stored}");
     }
@@ -247,7 +295,10 @@ async fn retrieve_stored(rig: &Rig, site: Value) -> i64 {
     );
     let controller = serve(controller).await;
     let r = reqwest::Client::new()
-        .get(format!("{}/websites/basic", rig.endpoint))
+        .get(format!(
+            "{}/websites/0b5e0000-0000-4000-8000-000000000001",
+            rig.endpoint
+        ))
         .header("APS-Instance-ID", INSTANCE)
         .header("APS-Controller-URI", controller)
         .send()
@@ -262,7 +313,7 @@ async fn retrieve_stored(rig: &Rig, site: Value) -> i64 {
 fn notification(serial: u64) -> Value {
     json!({"event": "http://aps-standard.org/core/events/changed", "time": "2026-12-05T07:00:00Z",
            "serial": serial, "subscription": "6c1e2f4a-0000-4000-8000-000000000001",
-           "source": {"type": "http://example.com/hosting/websites/1.0", "id": "basic"}})
+           "source": {"type": "http://example.com/hosting/websites/1.0", "id": BASIC}})
 }
 
 #[tokio::test]
@@ -272,7 +323,7 @@ async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat(
         let r = rig
             .send(
                 Method::POST,
-                "/domains/d1/website-changed",
+                "/domains/0d1d0000-0000-4000-8000-000000000001/website-changed",
                 "sync",
                 Some(notification(serial)),
             )
@@ -283,7 +334,7 @@ async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat(
     let r = rig
         .send(
             Method::POST,
-            "/domains/d1/website-changed",
+            "/domains/0d1d0000-0000-4000-8000-000000000001/website-changed",
             "sync",
             Some(notification(4)),
         )
@@ -291,10 +342,15 @@ async fn a_domain_notes_the_serial_of_a_new_website_change_and_ignores_a_repeat(
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         *rig.puts.lock().unwrap(),
-        [("d1".to_owned(), json!({"lastSerial": 4}))]
+        [(D1.to_owned(), json!({"lastSerial": 4}))]
     );
     let r = rig
-        .send(Method::POST, "/domains/d1/website-changed", "sync", None)
+        .send(
+            Method::POST,
+            "/domains/0d1d0000-0000-4000-8000-000000000001/website-changed",
+            "sync",
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
@@ -335,12 +391,12 @@ async fn the_schemas_declare_the_subscription_the_counter_and_the_version() {
 #[tokio::test]
 async fn upgrading_the_root_succeeds_with_the_root_as_sent() {
     let rig = Rig::start().await;
-    let globals = json!({"aps": {"id": "g1", "type": "http://example.com/hosting/globals/1.0"},
+    let globals = json!({"aps": {"id": G1, "type": "http://example.com/hosting/globals/1.0"},
                          "websites": []});
     let r = rig
         .send(
             Method::POST,
-            "/globals/g1/upgrade?version=0.1-0",
+            "/globals/091b0000-0000-4000-8000-000000000001/upgrade?version=0.1-0",
             "sync",
             Some(globals.clone()),
         )
