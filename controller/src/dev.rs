@@ -7,7 +7,8 @@
 //! changing output, a spinner and the elapsed time) until it ends. Then it prints the API URL and
 //! serves until Ctrl-C. An application whose resources need properties, links or calls to show
 //! what they do gives a *walkthrough* instead ([`Step`]): resources provisioned, linked and
-//! called in order, each task shown live, each call's result printed.
+//! called in order, configured and refreshed, each task shown live, each call's result and each
+//! shown property printed.
 //!
 //! ```no_run
 //! # async fn demo(package: aps_controller::PackageModel) -> Result<(), aps_controller::Error> {
@@ -88,6 +89,28 @@ pub enum Step {
         query: Vec<(String, String)>,
         /// Its body parameter.
         body: Option<Value>,
+    },
+    /// Configures the `resource`-th resource with `properties` (laid over the stored ones).
+    Configure {
+        /// The resource.
+        resource: usize,
+        /// The properties to change.
+        properties: Value,
+    },
+    /// Synchronizes the usage counters of the `resource`-th resource from its endpoint.
+    Refresh {
+        /// The resource.
+        resource: usize,
+    },
+    /// Prints a property of the `resource`-th resource as the controller stores it.
+    Show {
+        /// The resource.
+        resource: usize,
+        /// The property.
+        property: String,
+        /// Wait (up to a minute) until the property no longer holds this value: a change that
+        /// comes in the background, such as a notification's handler writing it back.
+        changed_from: Option<Value>,
     },
 }
 
@@ -213,8 +236,63 @@ async fn walk(
                 say(format_args!("  result: {}", result.body));
             }
         }
+        Step::Configure {
+            resource,
+            properties,
+        } => {
+            let path = format!("/api/v1/resources/{}", nth(*resource)?);
+            let body = json!({"resource": properties, "timeout": 0});
+            run_task(client, reqwest::Method::PUT, &path, &body).await?;
+        }
+        Step::Refresh { resource } => {
+            let path = format!("/api/v1/resources/{}/refresh", nth(*resource)?);
+            run_task(client, reqwest::Method::POST, &path, &json!({"timeout": 0})).await?;
+        }
+        Step::Show {
+            resource,
+            property,
+            changed_from,
+        } => {
+            let id = nth(*resource)?;
+            let value = shown(client, id, property, changed_from.as_ref()).await?;
+            say(format_args!("✔ {property} of {id}: {value}"));
+        }
     }
     Ok(())
+}
+
+/// Starts an operation answered at once with its task (`timeout: 0`) and shows the task live.
+async fn run_task(
+    client: &Client,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> Result<(), Error> {
+    let task: Task = client.send(method, path, Some(body)).await?.parse()?;
+    ended_well(&watch(client, task.id).await?)
+}
+
+/// The stored `property` of resource `id`, once it no longer holds `changed_from`.
+async fn shown(
+    client: &Client,
+    id: Uuid,
+    property: &str,
+    changed_from: Option<&Value>,
+) -> Result<Value, Error> {
+    let path = format!("/api/v1/resources/{id}");
+    // A walkthrough runs on a developer's machine: polling a few times a second is fine.
+    for _ in 0..600 {
+        let resource = client.send(reqwest::Method::GET, &path, None).await?.body;
+        let value = resource.get(property).cloned().unwrap_or(Value::Null);
+        if changed_from != Some(&value) {
+            return Ok(value);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(Error::Unexpected(format!(
+        "{property} of {id} is still {} after a minute",
+        changed_from.unwrap_or(&Value::Null)
+    )))
 }
 
 fn ended_well(task: &Task) -> Result<(), Error> {

@@ -172,7 +172,8 @@ impl App {
     }
 
     /// What the `dev` command does after installing an instance: resources provisioned (with
-    /// properties and links), linked and called, in order, each task shown live. Without one,
+    /// properties and links), linked, called, configured and refreshed, and properties shown,
+    /// in order, each task shown live. Without one,
     /// `dev` provisions one resource of `--service` (or the first service besides the root)
     /// without properties. Behind the `dev` feature.
     #[cfg(feature = "dev")]

@@ -38,10 +38,11 @@ pub fn app() -> aps::App {
 }
 
 /// What `dev` shows: a website, a domain linked to it, a restart (202, then done at the
-/// recheck) and a week of statistics.
+/// recheck), a week of statistics, the website configured and the domain's handler noting the
+/// notification in `lastSerial`, and a usage refresh growing the website's `diskUsage`.
 #[cfg(feature = "dev")]
 fn walkthrough() -> Vec<aps::DevStep> {
-    use aps::DevStep::{Call, Link, Provision};
+    use aps::DevStep::{Call, Configure, Link, Provision, Refresh, Show};
     use serde_json::json;
     vec![
         Provision {
@@ -68,6 +69,22 @@ fn walkthrough() -> Vec<aps::DevStep> {
             operation: "stats".into(),
             query: vec![("days".into(), "7".into())],
             body: None,
+        },
+        Configure {
+            resource: 0,
+            properties: json!({"plan": "pro"}),
+        },
+        // The notification reaches the domain's handler in the background.
+        Show {
+            resource: 1,
+            property: "lastSerial".into(),
+            changed_from: Some(json!(0)),
+        },
+        Refresh { resource: 0 },
+        Show {
+            resource: 0,
+            property: "diskUsage".into(),
+            changed_from: None,
         },
     ]
 }

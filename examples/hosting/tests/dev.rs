@@ -1,5 +1,6 @@
 //! Hosting's `dev` command, run as a user runs it: the walkthrough (a website, a domain linked
-//! to it, a restart as a task, a week of statistics), each task shown live, then a clean stop.
+//! to it, a restart as a task, a week of statistics, a configure whose notification the domain
+//! notes in `lastSerial`, a usage refresh), each task shown live, then a clean stop.
 //! It needs hosting built with its `dev` feature (`cargo test --workspace --all-features`).
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
@@ -48,6 +49,11 @@ fn dev_walks_through_websites_domains_and_operations() {
         "Restarting",
         "Calling stats on \"websites\"",
         r#"result: {"days":7,"requests":7000}"#,
+        "Configuring \"websites\"",
+        "✔ lastSerial of ",
+        "Synchronizing resource usage of \"websites\"",
+        "✔ diskUsage of ",
+        r#""limit":10240"#,
         "Controller API: http://127.0.0.1:",
     ] {
         assert!(shown.contains(expected), "{expected} in:\n{shown}");
