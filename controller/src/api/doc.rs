@@ -36,6 +36,41 @@ use uuid::Uuid;
 )]
 pub(super) struct Head;
 
+/// What every operation that runs as a task may answer besides its own outcome and its own
+/// 400/404/409: the task when it goes on, a slow or large body, the endpoint's refusal or
+/// failure, the store, the load limit. Named once here, listed in each such operation.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its derived description is used
+pub(crate) enum TaskAnswers {
+    #[response(
+        status = 202,
+        description = "The task has not ended yet (or the request asked not to wait)",
+        headers(
+            ("Location" = String, description = "The task"),
+            ("Retry-After" = u64, description = "Seconds to wait before asking again")
+        )
+    )]
+    Pending(Box<crate::task::Task>),
+    #[response(status = 408, description = "The body did not arrive in time")]
+    Slow(aps_protocol::ErrorBody),
+    #[response(status = 413, description = "The body is larger than 1 MiB")]
+    Large(aps_protocol::ErrorBody),
+    #[response(
+        status = "4XX",
+        description = "The endpoint refused the operation: its error, with `task` beside it"
+    )]
+    Refused(aps_protocol::ErrorBody),
+    #[response(status = 500, description = "The store failed")]
+    Store(aps_protocol::ErrorBody),
+    #[response(
+        status = 502,
+        description = "The endpoint failed or could not be reached (with `task` when the task failed)"
+    )]
+    Endpoint(aps_protocol::ErrorBody),
+    #[response(status = 503, description = "The controller is at its load limit")]
+    Busy(aps_protocol::ErrorBody),
+}
+
 /// Adds what the authentication layer answers before any handler runs: the bearer token (or a
 /// client certificate, which OpenAPI cannot name) as the security scheme, and 401, 403 and 429
 /// to every operation. A controller over plain HTTP on loopback asks for no credentials, so

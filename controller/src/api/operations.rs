@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::Api;
 use super::answer::{accepted, outcome};
-use super::doc::{Application, Items, Resource};
+use super::doc::{Application, Items, Resource, TaskAnswers};
 use super::error::{ApiError, Id, JsonBody, Params};
 use super::limits::Slot;
 use crate::store::ApplicationRow;
@@ -152,17 +152,10 @@ pub(crate) struct InstallRequest {
     request_body = InstallRequest,
     responses(
         (status = 201, description = "Installed", body = Application),
-        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
-            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
         (status = 400, description = "The request is invalid", body = ErrorBody),
         (status = 404, description = "No such package", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another task is working on this resource", body = ErrorBody),
-        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
-        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
-        (status = 500, description = "The store failed", body = ErrorBody),
-        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
-        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+        TaskAnswers,
     )
 )]
 pub(crate) async fn install(
@@ -272,17 +265,10 @@ pub(crate) struct ProvisionRequest {
     request_body = ProvisionRequest,
     responses(
         (status = 201, description = "Provisioned", body = Resource),
-        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
-            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
         (status = 400, description = "The request is invalid", body = ErrorBody),
         (status = 404, description = "No such instance", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another task is working on this resource", body = ErrorBody),
-        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
-        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
-        (status = 500, description = "The store failed", body = ErrorBody),
-        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
-        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+        TaskAnswers,
     )
 )]
 pub(crate) async fn provision(
@@ -323,17 +309,10 @@ pub(crate) struct ConfigureRequest {
     request_body = ConfigureRequest,
     responses(
         (status = 200, description = "Configured", body = Resource),
-        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
-            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
         (status = 400, description = "The request is invalid", body = ErrorBody),
         (status = 404, description = "No such resource", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another task is working on this resource", body = ErrorBody),
-        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
-        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
-        (status = 500, description = "The store failed", body = ErrorBody),
-        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
-        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+        TaskAnswers,
     )
 )]
 pub(crate) async fn configure(
@@ -395,17 +374,10 @@ impl UnprovisionRequest {
     request_body = Option<UnprovisionRequest>,
     responses(
         (status = 204, description = "Unprovisioned"),
-        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
-            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
         (status = 400, description = "The request is invalid", body = ErrorBody),
         (status = 404, description = "No such resource", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another task is working on this resource", body = ErrorBody),
-        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
-        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
-        (status = 500, description = "The store failed", body = ErrorBody),
-        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
-        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+        TaskAnswers,
     )
 )]
 pub(crate) async fn unprovision(
@@ -430,17 +402,10 @@ pub(crate) async fn unprovision(
     request_body = Option<UnprovisionRequest>,
     responses(
         (status = 200, description = "Synchronized: the resource as now stored", body = Resource),
-        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
-            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
         (status = 400, description = "The request is invalid, or the type has no usage counters", body = ErrorBody),
         (status = 404, description = "No such resource", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "Another task is working on this resource", body = ErrorBody),
-        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
-        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
-        (status = 500, description = "The store failed", body = ErrorBody),
-        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
-        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+        TaskAnswers,
     )
 )]
 pub(crate) async fn refresh(
@@ -465,17 +430,10 @@ pub(crate) async fn refresh(
     request_body = Option<UnprovisionRequest>,
     responses(
         (status = 204, description = "Uninstalled: the root unprovisioned and the instance forgotten"),
-        (status = 202, description = "The task has not ended yet (or the request asked not to wait)", body = Task,
-            headers(("Location" = String, description = "The task"), ("Retry-After" = u64, description = "Seconds to wait before asking again"))),
         (status = 400, description = "The request is invalid", body = ErrorBody),
         (status = 404, description = "No such instance", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 409, description = "The instance still has resources, or a task is working on its root", body = ErrorBody),
-        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
-        (status = "4XX", description = "The endpoint refused the operation: its error, with `task` beside it", body = ErrorBody),
-        (status = 500, description = "The store failed", body = ErrorBody),
-        (status = 502, description = "The endpoint failed or could not be reached (with `task` when the task failed)", body = ErrorBody),
-        (status = 503, description = "The controller is at its load limit", body = ErrorBody),
+        TaskAnswers,
     )
 )]
 pub(crate) async fn uninstall(
