@@ -6,6 +6,7 @@
 //! | `GET /{service}/{id}` | retrieve |
 //! | `PUT /{service}/{id}` | configure |
 //! | `DELETE /{service}/{id}` | unprovision (uninstall, on the root service) |
+//! | `GET /healthz` | 200 `{"status": "ok"}` while the process serves (no APS headers, not logged) |
 //! | `{verb} /{service}/{id}/{path}` | a custom operation (see [`custom`](crate::custom)) |
 //! | `POST /{service}/{id}/{relation}` | link notification |
 //! | `DELETE /{service}/{id}/{relation}/{linked-id}` | unlink notification |
@@ -28,7 +29,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 use http::{HeaderValue, Method, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use uuid::Uuid;
@@ -79,6 +80,14 @@ pub(crate) fn router(app: App) -> Router {
             limits,
             crate::trace::request,
         ))
+        // Outside the log line and the limits: a load balancer's probe every few seconds is not
+        // traffic, and the answer must come while the endpoint sheds load.
+        .route("/healthz", get(healthz))
+}
+
+/// `GET /healthz`: 200 while the process serves requests; no APS headers, no credentials.
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
 }
 
 async fn collection(

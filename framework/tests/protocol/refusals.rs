@@ -549,3 +549,24 @@ async fn naming(rig: &Rig, controller: &str, path: &str) -> Response {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn healthz_answers_a_probe_without_aps_headers_or_credentials() {
+    let rig = Rig::start().await;
+    let r = rig
+        .http
+        .get(format!("{}/healthz", rig.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    // Any other method on it is not an APS operation.
+    let r = rig
+        .http
+        .post(format!("{}/healthz", rig.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
